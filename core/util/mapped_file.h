@@ -1,0 +1,46 @@
+/* Read-only file mappings that survive the file changing underneath them.
+ *
+ * Model weights are used in place from a MAP_PRIVATE, PROT_READ mapping. If the file is
+ * truncated or rewritten in place while mapped (`cp new.gguf model.gguf`), touching a page
+ * past the new end raises SIGBUS. A process-wide SIGBUS handler recognises addresses inside
+ * a registered mapping, replaces the whole mapping with zero pages, marks it damaged and
+ * lets the faulting instruction continue: the request computing on it produces garbage and
+ * the owner, which polls `slm_mapped_file_damaged()` / `slm_mapped_file_changed()`, reports
+ * an error and reloads. Replacing the file by rename (package upgrades) never faults: the
+ * old inode stays mapped. */
+#ifndef SLM_UTIL_MAPPED_FILE_H
+#define SLM_UTIL_MAPPED_FILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "slm/error.h"
+
+typedef struct slm_mapped_file {
+    char *path;
+    const uint8_t *data; /* NULL for an empty file */
+    size_t size;         /* file size at open time == bytes mapped */
+    dev_t dev;           /* identity at open time, to notice replacement */
+    ino_t ino;
+    struct timespec mtime;
+    int guard_slot; /* index in the SIGBUS guard table, -1 if none */
+} slm_mapped_file;
+
+/* Maps `path` read-only. Errors name the path and the reason. */
+slm_mapped_file *slm_mapped_file_open(const char *path, slm_error *err);
+void slm_mapped_file_close(slm_mapped_file *mf);
+
+/* True once a SIGBUS inside this mapping was caught (the bytes are zeros now). */
+bool slm_mapped_file_damaged(const slm_mapped_file *mf);
+
+/* True if the file at `path` is no longer the one mapped (other inode, size or mtime), or
+ * the mapping is damaged. Costs one stat(). */
+bool slm_mapped_file_changed(const slm_mapped_file *mf);
+
+/* Drops pages [offset, offset+len) of the mapping from this process (after the tensor
+ * living there was repacked into memory of our own). The range is shrunk to whole pages. */
+void slm_mapped_file_release(slm_mapped_file *mf, size_t offset, size_t len);
+
+#endif
