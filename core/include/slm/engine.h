@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "slm/error.h"
+#include "slm/template.h" /* struct slm_chat_message */
 #include "slm/types.h"
 
 #ifdef __cplusplus
@@ -156,11 +157,6 @@ enum slm_request_kind {
     SLM_REQ_EMBED,
     SLM_REQ_TOKENIZE,
     SLM_REQ_DETOKENIZE,
-};
-
-struct slm_chat_message {
-    const char *role;
-    const char *content;
 };
 
 struct slm_request_params {

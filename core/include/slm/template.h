@@ -1,0 +1,59 @@
+/* Chat templates: the Jinja text a model ships in `tokenizer.chat_template`, rendered for
+ * a list of messages exactly as Hugging Face's apply_chat_template does (Jinja2 with
+ * trim_blocks and lstrip_blocks, loopcontrols, raise_exception, tojson).
+ *
+ * Templates come from model files, so they are untrusted data: compiling and rendering are
+ * bounded in time (steps), nesting depth and output size, and every failure is an error
+ * value with a message, never a crash. */
+#ifndef SLM_TEMPLATE_H
+#define SLM_TEMPLATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "slm/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct slm_chat_message {
+    const char *role;
+    const char *content;
+};
+
+typedef struct slm_template slm_template;
+
+struct slm_template_limits {
+    size_t max_output;   /* bytes of rendered text */
+    uint64_t max_steps;  /* interpreter steps (statements + expression nodes) */
+    uint32_t max_depth;  /* nesting of calls, blocks and expressions */
+};
+/* The defaults: 1 MiB output, 10 million steps, depth 64. */
+void slm_template_limits_default(struct slm_template_limits *limits);
+
+/* Parses a template. A syntax error gives SLM_ERR_TEMPLATE with "line N: reason". */
+slm_template *slm_template_compile(const char *source, size_t len, slm_error *err);
+void slm_template_free(slm_template *tmpl);
+
+struct slm_template_input {
+    const struct slm_chat_message *messages;
+    size_t n_messages;
+    bool add_generation_prompt;
+    const char *bos_token; /* "" if the model has none */
+    const char *eos_token;
+};
+
+/* Renders into a malloc'd NUL-terminated string. A template calling raise_exception(msg)
+ * gives SLM_ERR_TEMPLATE with msg as the message; exceeding a limit gives SLM_ERR_TEMPLATE
+ * naming the limit. `limits` may be NULL for the defaults. Thread-safe for one compiled
+ * template rendered from several threads. */
+int slm_template_render(const slm_template *tmpl, const struct slm_template_input *input,
+                        const struct slm_template_limits *limits, char **out, size_t *out_len,
+                        slm_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
