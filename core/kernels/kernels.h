@@ -75,14 +75,26 @@ enum slm_cpu_level {
 /* Idempotent and thread-safe; every other function here calls it. */
 void slm_kernels_init(void);
 
+/* The active level, and the best one this CPU and build support. */
 enum slm_cpu_level slm_cpu_level(void);
+enum slm_cpu_level slm_cpu_level_best(void);
 const char *slm_cpu_level_name(enum slm_cpu_level level);
+/* Why SLM_CPU_LEVEL was ignored (it may only lower the level), or NULL. The same line is
+ * printed once on stderr when the kernels start. */
+const char *slm_cpu_level_note(void);
+/* True for GENERIC and every level of this architecture up to the best one. */
+bool slm_cpu_level_supported(enum slm_cpu_level level);
 /* Space-separated features the CPU reports that matter to us ("avx2 fma f16c ..."). */
 const char *slm_cpu_features(void);
 
 /* Active kernels (SIMD where available). NULL for a type slmd cannot use. */
 const struct slm_type_traits *slm_traits(enum slm_type type);
 const struct slm_vec_ops *slm_ops(void);
+
+/* The kernels of one level, whatever the active one is (tests and benchmarks compare
+ * levels); NULL if the level is not supported here or the type is unusable. */
+const struct slm_type_traits *slm_traits_at(enum slm_cpu_level level, enum slm_type type);
+const struct slm_vec_ops *slm_ops_at(enum slm_cpu_level level);
 
 /* The generic C kernels, for tests that compare fast paths against them. */
 const struct slm_type_traits *slm_traits_generic(enum slm_type type);
