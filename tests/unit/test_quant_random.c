@@ -146,7 +146,7 @@ static void test_vec_dot(void)
 static void test_degenerate_blocks(void)
 {
     float x[256], y[256];
-    unsigned char q[512];
+    unsigned char q[256 * sizeof(float)]; /* the largest row: 256 F32 */
     for (enum slm_type t = 0; t < SLM_TYPE_COUNT; t++) {
         const struct slm_type_traits *tr = slm_traits_generic(t);
         if (!tr || !tr->from_float)
