@@ -39,6 +39,7 @@ struct slm_type_traits {
     slm_from_float_fn from_float; /* quantize (reference rounding); NULL if not writable */
     slm_vec_dot_fn vec_dot;       /* NULL if the type cannot be a weight */
     slm_gemm_tile_fn gemm_tile;   /* NULL: the matmul driver loops over vec_dot */
+    uint8_t tile_rows, tile_cols; /* largest nr and nc gemm_tile accepts */
 };
 
 /* Vector operations used by the forward passes. All lengths in elements. */
