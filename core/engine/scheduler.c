@@ -3,6 +3,7 @@
  * sequence of a model together: one token for each generating sequence, plus prompt
  * chunks of newcomers (continuous batching). Encoder models run their queued texts as
  * padded batches. Models take turns step by step. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

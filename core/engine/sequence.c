@@ -12,24 +12,6 @@
 /* Rendered chat prompts beyond this are refused before tokenizing. */
 #define MAX_CHAT_PROMPT (4u << 20)
 
-static int append_text(struct sequence *s, const char *p, size_t n)
-{
-    if (s->text_len + n + 1 > s->text_cap) {
-        size_t cap = s->text_cap ? s->text_cap : 256;
-        while (cap < s->text_len + n + 1)
-            cap *= 2;
-        char *bigger = realloc(s->text, cap);
-        if (!bigger)
-            return -1;
-        s->text = bigger;
-        s->text_cap = cap;
-    }
-    memcpy(s->text + s->text_len, p, n);
-    s->text_len += n;
-    s->text[s->text_len] = '\0';
-    return 0;
-}
-
 static int push_token(struct sequence *s, int32_t t)
 {
     if (s->n_tokens == s->cap) {

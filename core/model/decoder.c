@@ -41,7 +41,8 @@ struct slm_forward_ctx {
     float *scores;              /* per thread: n_ctx attention weights */
     size_t scores_ctx;
     int scores_threads;
-    struct slm_matmul_scratch *mm;
+    struct slm_matmul_scratch mm;
+    bool mm_ready;
     void *encoder_scratch;
 };
 
@@ -98,8 +99,7 @@ slm_forward_ctx *slm_forward_ctx_new(const slm_model *m, uint32_t max_tokens, sl
     c->rope_cos = alloc_floats(max_tokens, hp->n_rot / 2 + 1, &ok);
     c->rope_sin = alloc_floats(max_tokens, hp->n_rot / 2 + 1, &ok);
     c->inv_freq = alloc_floats(1, hp->n_rot / 2 + 1, &ok);
-    c->mm = slm_matmul_scratch_new();
-    if (!ok || !c->mm) {
+    if (!ok) {
         slm_forward_ctx_free(c);
         slm_errorf(err, SLM_ERR_NOMEM, "forward pass of %u tokens: out of memory", max_tokens);
         return NULL;
@@ -126,7 +126,8 @@ void slm_forward_ctx_free(slm_forward_ctx *c)
     free(c->rope_sin);
     free(c->inv_freq);
     free(c->scores);
-    slm_matmul_scratch_free(c->mm);
+    if (c->mm_ready)
+        slm_matmul_scratch_deinit(&c->mm);
     free(c);
 }
 
@@ -135,7 +136,30 @@ void slm_forward_ctx_free(slm_forward_ctx *c)
 static void linear(slm_forward_ctx *c, slm_pool *pool, const struct slm_weight *w,
                    const float *x, uint32_t n, float *y)
 {
-    slm_matmul(pool, w, x, (int)n, y, c->mm);
+    /* cannot fail: the scratch was sized for the model's widest input and the batch */
+    slm_matmul(pool, w, x, (int)n, y, &c->mm, NULL);
+}
+
+/* Sizes the matmul scratch for this pool (its per-thread buffers depend on the count). */
+static int ensure_matmul_scratch(slm_forward_ctx *c, slm_pool *pool, slm_error *err)
+{
+    int threads = slm_pool_size(pool);
+    if (c->mm_ready && c->mm.threads >= threads)
+        return 0;
+    if (c->mm_ready)
+        slm_matmul_scratch_deinit(&c->mm);
+    c->mm_ready = false;
+    const struct decoder_hparams *hp = &c->m->hp;
+    int64_t widest = hp->n_embd;
+    int64_t nq = (int64_t)hp->max_n_head * hp->head_dim;
+    if (nq > widest)
+        widest = nq;
+    if ((int64_t)hp->max_n_ff > widest)
+        widest = hp->max_n_ff;
+    if (slm_matmul_scratch_init(&c->mm, widest, (int)c->max_tokens, threads, err) < 0)
+        return -(int)err->status;
+    c->mm_ready = true;
+    return 0;
 }
 
 static void add_bias(float *y, const float *b, uint32_t n_rows, uint32_t width)
@@ -428,7 +452,8 @@ int decoder_forward(slm_forward_ctx *c, slm_kv_cache *kv, slm_pool *pool,
                     const struct slm_batch *b, float *logits, slm_error *err)
 {
     int r = check_batch(c, kv, b, err);
-    if (r < 0 || (r = ensure_scores(c, kv, pool, err)) < 0)
+    if (r < 0 || (r = ensure_scores(c, kv, pool, err)) < 0 ||
+        (r = ensure_matmul_scratch(c, pool, err)) < 0)
         return r;
     rope_setup(c, kv);
     rope_tables(c, b);

@@ -101,7 +101,8 @@ int model_weight(slm_model *m, const char *name, int64_t n_in, int64_t n_out, bo
 int model_vector(slm_model *m, const char *name, int64_t n, bool required, const float **out,
                  slm_error *err);
 /* "blk.%u.attn_q.weight" style names. */
-const char *tensor_name(char *buf, size_t cap, const char *fmt, unsigned layer);
+const char *tensor_name(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Architectures (their files). */
 int llama_load_gguf(slm_model *m, slm_error *err);

@@ -35,9 +35,12 @@ char *model_strdup(slm_model *m, const char *s)
     return copy;
 }
 
-const char *tensor_name(char *buf, size_t cap, const char *fmt, unsigned layer)
+const char *tensor_name(char *buf, size_t cap, const char *fmt, ...)
 {
-    snprintf(buf, cap, fmt, layer);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
     return buf;
 }
 
