@@ -28,3 +28,27 @@ void *encoder_scratch_new(const slm_model *m, uint32_t max_tokens, slm_error *er
 }
 
 void encoder_scratch_free(void *scratch) {}
+
+#include "slm/tasks.h"
+
+int slm_task_classify(slm_forward_ctx *ctx, slm_pool *pool, size_t n,
+                      const struct slm_text *texts, float *probs, bool *truncated,
+                      slm_error *err)
+{
+    return slm_errorf(err, SLM_ERR_UNSUPPORTED, "encoders are not supported by this build yet");
+}
+
+void slm_entity_list_free(struct slm_entity_list *list) {}
+
+int slm_task_classify_tokens(slm_forward_ctx *ctx, slm_pool *pool, size_t n,
+                             const struct slm_text *texts, struct slm_entity_list *out,
+                             bool *truncated, slm_error *err)
+{
+    return slm_errorf(err, SLM_ERR_UNSUPPORTED, "encoders are not supported by this build yet");
+}
+
+int slm_task_embed(slm_forward_ctx *ctx, slm_pool *pool, size_t n, const struct slm_text *texts,
+                   bool normalize, float *out, bool *truncated, slm_error *err)
+{
+    return slm_errorf(err, SLM_ERR_UNSUPPORTED, "encoders are not supported by this build yet");
+}
