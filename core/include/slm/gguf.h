@@ -134,6 +134,38 @@ const struct slm_gguf_tensor *slm_gguf_tensor(const slm_gguf *gguf, size_t i);
 /* NULL if absent. */
 const struct slm_gguf_tensor *slm_gguf_find_tensor(const slm_gguf *gguf, const char *name);
 
+
+/* ---- writing (slm quantize, slm mkmodel, tests) ---- */
+
+typedef struct slm_gguf_writer slm_gguf_writer;
+
+/* Fills `dst` (nbytes) with tensor `index`'s data when the file is written, so that large
+ * models are produced tensor by tensor instead of all in memory. */
+typedef int (*slm_gguf_fill_fn)(void *userdata, size_t index, void *dst, size_t nbytes,
+                                slm_error *err);
+
+slm_gguf_writer *slm_gguf_writer_new(void);
+void slm_gguf_writer_free(slm_gguf_writer *w);
+/* Setting a key twice replaces the value. Strings are copied. */
+int slm_gguf_writer_set_u32(slm_gguf_writer *w, const char *key, uint32_t v);
+int slm_gguf_writer_set_i32(slm_gguf_writer *w, const char *key, int32_t v);
+int slm_gguf_writer_set_f32(slm_gguf_writer *w, const char *key, float v);
+int slm_gguf_writer_set_bool(slm_gguf_writer *w, const char *key, bool v);
+int slm_gguf_writer_set_str(slm_gguf_writer *w, const char *key, const char *v);
+int slm_gguf_writer_set_arr_str(slm_gguf_writer *w, const char *key, const char *const *v,
+                                size_t n);
+int slm_gguf_writer_set_arr_i32(slm_gguf_writer *w, const char *key, const int32_t *v, size_t n);
+int slm_gguf_writer_set_arr_f32(slm_gguf_writer *w, const char *key, const float *v, size_t n);
+/* Copies metadata entry i of an open file (any type, arrays included). */
+int slm_gguf_writer_copy_kv(slm_gguf_writer *w, const slm_gguf *from, size_t i);
+/* Adds a tensor whose bytes come from `fill` at write time (index = order of addition). */
+int slm_gguf_writer_add_tensor(slm_gguf_writer *w, const char *name, enum slm_type type,
+                               uint32_t n_dims, const int64_t *ne, slm_gguf_fill_fn fill,
+                               void *userdata, slm_error *err);
+/* Writes a GGUF v3 file: to PATH.tmp, then renamed over PATH, so a failed or interrupted
+ * write never leaves a half-written model behind. */
+int slm_gguf_writer_write(slm_gguf_writer *w, const char *path, slm_error *err);
+
 #ifdef __cplusplus
 }
 #endif
