@@ -241,6 +241,11 @@ static int load_decoder(slm_model *m, const struct decoder_variant *v, slm_error
     info->head_dim = hp->head_dim;
     info->n_ff = n_ff[0];
     info->n_ctx_train = hp->n_ctx_train;
+    /* a step reads every matrix once, but only one row of the embedding table */
+    uint64_t emb_bytes = (uint64_t)m->w.tok_embd.row_bytes * hp->n_vocab;
+    uint64_t out = (uint64_t)m->w.output.row_bytes * hp->n_vocab;
+    bool tied = m->w.output.data == m->w.tok_embd.data;
+    info->bytes_per_token = info->weight_bytes - emb_bytes + m->w.tok_embd.row_bytes + (tied ? out : 0);
     return 0;
 }
 

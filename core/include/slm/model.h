@@ -65,6 +65,7 @@ struct slm_model_info {
     const char *const *labels; /* n_labels names (id2label) */
     uint64_t n_params;
     uint64_t weight_bytes;
+    uint64_t bytes_per_token; /* weight bytes one decode step reads (the bandwidth bound) */
     enum slm_type weight_type; /* the most common weight matrix type */
     const char *chat_template; /* NULL if the model has none */
 };
