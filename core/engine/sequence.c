@@ -197,7 +197,7 @@ bool sequence_accept(slm_engine *e, struct model_entry *m, struct sequence *s, i
     if (!s->first_token_usec)
         s->first_token_usec = engine_now_usec();
     slm_sampler_accept(s->sampler, token);
-    if (slm_tokenizer_is_eog(tok, token)) {
+    if (!s->req->p.ignore_eos && slm_tokenizer_is_eog(tok, token)) {
         sequence_finish(e, m, s, SLM_OK, "stop");
         return true;
     }

@@ -159,6 +159,7 @@ struct slm_request_params {
     bool add_special;     /* TOKENIZE: add BOS/CLS/SEP as the model does */
     bool parse_special;   /* TOKENIZE/GENERATE: "<|user|>" in text becomes its token */
     bool embed_normalize; /* EMBED: L2-normalise the pooled vector */
+    bool ignore_eos;      /* GENERATE/CHAT: run to max_tokens (benchmarks, tests) */
     uint64_t client_id;   /* fairness key: the caller's uid or connection */
     uint64_t timeout_usec; /* 0 = engine default */
 };
