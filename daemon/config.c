@@ -113,7 +113,7 @@ static int get_uint(struct parse_ctx *ctx, const struct slmd_yaml_node *value, c
 {
     if (need_plain(ctx, value, key, "a whole number") < 0)
         return -1;
-    uint64_t v;
+    uint64_t v = 0;
     if (!slmd_parse_u64(value->text, &v)) {
         int64_t negative;
         if (slmd_parse_i64(value->text, &negative))
@@ -131,7 +131,7 @@ static int get_uint(struct parse_ctx *ctx, const struct slmd_yaml_node *value, c
 static int get_u32(struct parse_ctx *ctx, const struct slmd_yaml_node *value, const char *key,
                    uint32_t min, uint32_t max, uint32_t *out)
 {
-    uint64_t v;
+    uint64_t v = 0;
     if (get_uint(ctx, value, key, min, max, &v) < 0)
         return -1;
     *out = (uint32_t)v;
@@ -153,7 +153,7 @@ static int get_number(struct parse_ctx *ctx, const struct slmd_yaml_node *value,
 {
     if (need_plain(ctx, value, key, "a number") < 0)
         return -1;
-    double v;
+    double v = 0;
     if (!slmd_parse_double(value->text, &v))
         return report(ctx, value, "%s: expected a number, got '%s'", key, value->text);
     if (v < min || v > max)
@@ -167,7 +167,7 @@ static int get_size(struct parse_ctx *ctx, const struct slmd_yaml_node *value, c
 {
     if (need_plain(ctx, value, key, "a size like 512K, 1M or 3G") < 0)
         return -1;
-    uint64_t v;
+    uint64_t v = 0;
     if (!slmd_parse_size(value->text, &v))
         return report(ctx, value, "%s: expected a size like 512K, 1M or 3G, got '%s'", key,
                       value->text);
@@ -185,7 +185,7 @@ static int get_duration(struct parse_ctx *ctx, const struct slmd_yaml_node *valu
 {
     if (need_plain(ctx, value, key, "a duration like 500ms, 300s, 30m or 1h") < 0)
         return -1;
-    uint64_t v;
+    uint64_t v = 0;
     if (!slmd_parse_duration(value->text, &v))
         return report(ctx, value, "%s: expected a duration like 500ms, 300s, 30m or 1h, got '%s'",
                       key, value->text);
@@ -330,7 +330,7 @@ static int walk_mapping(struct parse_ctx *ctx, const struct slmd_yaml_node *node
 static int defaults_temperature(struct parse_ctx *ctx, const struct slmd_yaml_node *v, void *t)
 {
     struct slmd_model_config *m = t;
-    double x;
+    double x = 0;
     /* OpenAI's range; above 2 the text is noise */
     if (get_number(ctx, v, "temperature", 0.0, 2.0, &x) < 0)
         return -1;
@@ -341,7 +341,7 @@ static int defaults_temperature(struct parse_ctx *ctx, const struct slmd_yaml_no
 static int defaults_top_k(struct parse_ctx *ctx, const struct slmd_yaml_node *v, void *t)
 {
     struct slmd_model_config *m = t;
-    uint32_t x;
+    uint32_t x = 0;
     /* 0 = off; the largest vocabularies slmd reads are ~256k entries */
     if (get_u32(ctx, v, "top_k", 0, 1000000, &x) < 0)
         return -1;
@@ -352,7 +352,7 @@ static int defaults_top_k(struct parse_ctx *ctx, const struct slmd_yaml_node *v,
 static int defaults_top_p(struct parse_ctx *ctx, const struct slmd_yaml_node *v, void *t)
 {
     struct slmd_model_config *m = t;
-    double x;
+    double x = 0;
     if (get_number(ctx, v, "top_p", 0.0, 1.0, &x) < 0)
         return -1;
     m->defaults.top_p = (float)x;
@@ -362,7 +362,7 @@ static int defaults_top_p(struct parse_ctx *ctx, const struct slmd_yaml_node *v,
 static int defaults_min_p(struct parse_ctx *ctx, const struct slmd_yaml_node *v, void *t)
 {
     struct slmd_model_config *m = t;
-    double x;
+    double x = 0;
     if (get_number(ctx, v, "min_p", 0.0, 1.0, &x) < 0)
         return -1;
     m->defaults.min_p = (float)x;
@@ -373,7 +373,7 @@ static int defaults_repeat_penalty(struct parse_ctx *ctx, const struct slmd_yaml
                                    void *t)
 {
     struct slmd_model_config *m = t;
-    double x;
+    double x = 0;
     /* 1 = off; common values are 1.0..1.3, beyond 10 every token is suppressed */
     if (get_number(ctx, v, "repeat_penalty", 0.0, 10.0, &x) < 0)
         return -1;
@@ -385,7 +385,7 @@ static int defaults_repeat_last_n(struct parse_ctx *ctx, const struct slmd_yaml_
                                   void *t)
 {
     struct slmd_model_config *m = t;
-    uint32_t x;
+    uint32_t x = 0;
     if (get_u32(ctx, v, "repeat_last_n", 0, SLMD_MAX_CONTEXT, &x) < 0)
         return -1;
     m->defaults.repeat_last_n = (int32_t)x;
@@ -396,7 +396,7 @@ static int defaults_frequency_penalty(struct parse_ctx *ctx, const struct slmd_y
                                       void *t)
 {
     struct slmd_model_config *m = t;
-    double x;
+    double x = 0;
     /* OpenAI's range */
     if (get_number(ctx, v, "frequency_penalty", -2.0, 2.0, &x) < 0)
         return -1;
@@ -408,7 +408,7 @@ static int defaults_presence_penalty(struct parse_ctx *ctx, const struct slmd_ya
                                      void *t)
 {
     struct slmd_model_config *m = t;
-    double x;
+    double x = 0;
     if (get_number(ctx, v, "presence_penalty", -2.0, 2.0, &x) < 0)
         return -1;
     m->defaults.presence_penalty = (float)x;
@@ -418,7 +418,7 @@ static int defaults_presence_penalty(struct parse_ctx *ctx, const struct slmd_ya
 static int defaults_seed(struct parse_ctx *ctx, const struct slmd_yaml_node *v, void *t)
 {
     struct slmd_model_config *m = t;
-    uint64_t x;
+    uint64_t x = 0;
     if (get_uint(ctx, v, "seed", 0, UINT64_MAX, &x) < 0)
         return -1;
     m->defaults.has_seed = true;
@@ -429,7 +429,7 @@ static int defaults_seed(struct parse_ctx *ctx, const struct slmd_yaml_node *v, 
 static int defaults_max_tokens(struct parse_ctx *ctx, const struct slmd_yaml_node *v, void *t)
 {
     struct slmd_model_config *m = t;
-    uint32_t x;
+    uint32_t x = 0;
     if (get_u32(ctx, v, "max_tokens", 1, SLMD_MAX_CONTEXT, &x) < 0)
         return -1;
     m->default_max_tokens = (int32_t)x;
@@ -533,7 +533,7 @@ static int model_task(struct parse_ctx *ctx, const struct slmd_yaml_node *v, voi
 static int model_context(struct parse_ctx *ctx, const struct slmd_yaml_node *v, void *t)
 {
     struct slmd_model_config *m = t;
-    uint32_t x;
+    uint32_t x = 0;
     if (get_u32(ctx, v, "context", 0, SLMD_MAX_CONTEXT, &x) < 0)
         return -1;
     /* fewer tokens than a chat template's own markup is a mistake, not a choice */
@@ -752,7 +752,7 @@ static int server_max_queue(struct parse_ctx *ctx, const struct slmd_yaml_node *
 static int server_max_body(struct parse_ctx *ctx, const struct slmd_yaml_node *v, void *t)
 {
     struct slmd_server_config *s = t;
-    uint64_t x;
+    uint64_t x = 0;
     /* at least room for a small JSON request; at most what a board can buffer per client */
     if (get_size(ctx, v, "max_body", 1024, 256ULL << 20, &x) < 0)
         return -1;
