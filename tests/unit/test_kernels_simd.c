@@ -122,7 +122,7 @@ static void check_dots(enum slm_cpu_level level, enum slm_type type, struct test
             fast->vec_dot(n, &a, wq[r], xq[r]);
             ref->vec_dot(n, &b, wq[r], xq[r]);
             double e = fabs(a - b) / dot_scale(ref, xt, wq[r], xq[r], n);
-            worst = e > worst ? e : worst;
+            worst = worse(worst, e);
         }
         CHECKF(worst < 2e-6, "%s %s vec_dot n=%lld: %.2e", lv, ref->name, (long long)n, worst);
 
@@ -131,16 +131,25 @@ static void check_dots(enum slm_cpu_level level, enum slm_type type, struct test
         CHECKF(fast->tile_rows >= 1 && fast->tile_rows <= MAX_ROWS && fast->tile_cols >= 1 &&
                    fast->tile_cols <= MAX_COLS,
                "%s %s tile shape %dx%d", lv, ref->name, fast->tile_rows, fast->tile_cols);
+        /* The tile reads activations in its own layout when it has one. */
+        static unsigned char xtile[MAX_COLS][MAX_N * 4];
+        for (int c = 0; c < MAX_COLS; c++) {
+            if (fast->tile_from_float)
+                fast->tile_from_float(x[c], xtile[c], n);
+            else
+                memcpy(xtile[c], xq[c], sizeof(xq[c]));
+        }
         float full[MAX_COLS][MAX_ROWS];
         fast->gemm_tile(n, fast->tile_rows, fast->tile_cols, &full[0][0], MAX_ROWS, wq, w_stride,
-                        xq, x_stride);
+                        xtile, x_stride);
         for (int nr = 1; nr <= fast->tile_rows; nr++) {
             for (int nc = 1; nc <= fast->tile_cols; nc++) {
                 float out[MAX_COLS][MAX_ROWS];
                 for (int c = 0; c < MAX_COLS; c++)
                     for (int r = 0; r < MAX_ROWS; r++)
                         out[c][r] = -12345.0f;
-                fast->gemm_tile(n, nr, nc, &out[0][0], MAX_ROWS, wq, w_stride, xq, x_stride);
+                fast->gemm_tile(n, nr, nc, &out[0][0], MAX_ROWS, wq, w_stride, xtile,
+                                x_stride);
                 double tile_worst = 0;
                 bool untouched = true, consistent = true;
                 for (int c = 0; c < MAX_COLS; c++) {
@@ -152,7 +161,7 @@ static void check_dots(enum slm_cpu_level level, enum slm_type type, struct test
                         float want;
                         ref->vec_dot(n, &want, wq[r], xq[c]);
                         double e = fabs(out[c][r] - want) / dot_scale(ref, xt, wq[r], xq[c], n);
-                        tile_worst = e > tile_worst ? e : tile_worst;
+                        tile_worst = worse(tile_worst, e);
                         /* decode (nc == 1) has its own instance; all others must agree
                          * exactly with the full tile */
                         if (nc > 1)

@@ -5,7 +5,8 @@
 #include "arch/x86/x86_tiles.h"
 
 /* 16 ymm registers: 2 x 2 tiles keep accumulators, operands and temporaries resident. */
-X86_TILE_DEFINE_ALL(avx2, 2, 2)
+X86_TILE_DEFINE_Q(avx2, 2, 2)
+X86_TILE_DEFINE_K(avx2, 2, 2)
 
 void slm_arch_avx2_install(struct slm_type_traits traits[SLM_TYPE_COUNT],
                            struct slm_vec_ops *ops, const struct slm_arch_features *features)
@@ -25,15 +26,9 @@ void slm_arch_avx2_install(struct slm_type_traits traits[SLM_TYPE_COUNT],
     traits[SLM_TYPE_Q4_K].vec_dot = x86_q4_K_vec_dot;
     traits[SLM_TYPE_Q5_K].vec_dot = x86_q5_K_vec_dot;
     traits[SLM_TYPE_Q6_K].vec_dot = x86_q6_K_vec_dot;
-
-    static const enum slm_type tiled[] = {SLM_TYPE_Q4_0, SLM_TYPE_Q8_0, SLM_TYPE_Q4_K,
-                                          SLM_TYPE_Q5_K, SLM_TYPE_Q6_K};
-    static const slm_gemm_tile_fn tiles[] = {x86_q4_0_gemm_tile, x86_q8_0_gemm_tile,
-                                             x86_q4_K_gemm_tile, x86_q5_K_gemm_tile,
-                                             x86_q6_K_gemm_tile};
-    for (size_t i = 0; i < sizeof(tiled) / sizeof(tiled[0]); i++) {
-        traits[tiled[i]].gemm_tile = tiles[i];
-        traits[tiled[i]].tile_rows = 2;
-        traits[tiled[i]].tile_cols = 2;
-    }
+    x86_set_tile(&traits[SLM_TYPE_Q4_0], x86_q4_0_gemm_tile, 2, 2, NULL);
+    x86_set_tile(&traits[SLM_TYPE_Q8_0], x86_q8_0_gemm_tile, 2, 2, NULL);
+    x86_set_tile(&traits[SLM_TYPE_Q4_K], x86_q4_K_gemm_tile, 2, 2, NULL);
+    x86_set_tile(&traits[SLM_TYPE_Q5_K], x86_q5_K_gemm_tile, 2, 2, NULL);
+    x86_set_tile(&traits[SLM_TYPE_Q6_K], x86_q6_K_gemm_tile, 2, 2, NULL);
 }

@@ -34,7 +34,7 @@ static inline __m256 load_bf16x8(const uint16_t *p)
         s0 = _mm256_fmadd_ps(load_a(a + i), _mm256_loadu_ps(b + i), s0);                   \
     float sum = hsum_ps256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
 
-static float x86_dot_f32(const float *a, const float *b, int n)
+static inline float x86_dot_f32(const float *a, const float *b, int n)
 {
     X86_DOT_BODY(_mm256_loadu_ps)
     for (; i < n; i++)
@@ -42,7 +42,7 @@ static float x86_dot_f32(const float *a, const float *b, int n)
     return sum;
 }
 
-static float x86_dot_f16_f32(const uint16_t *a, const float *b, int n)
+static inline float x86_dot_f16_f32(const uint16_t *a, const float *b, int n)
 {
     X86_DOT_BODY(load_f16x8)
     for (; i < n; i++)
@@ -50,7 +50,7 @@ static float x86_dot_f16_f32(const uint16_t *a, const float *b, int n)
     return sum;
 }
 
-static float x86_dot_bf16_f32(const uint16_t *a, const float *b, int64_t n)
+static inline float x86_dot_bf16_f32(const uint16_t *a, const float *b, int64_t n)
 {
     X86_DOT_BODY(load_bf16x8)
     for (; i < n; i++)
@@ -58,25 +58,25 @@ static float x86_dot_bf16_f32(const uint16_t *a, const float *b, int64_t n)
     return sum;
 }
 
-static void x86_f32_vec_dot(int64_t n, float *restrict s, const void *restrict w,
+static inline void x86_f32_vec_dot(int64_t n, float *restrict s, const void *restrict w,
                             const void *restrict x)
 {
     *s = x86_dot_f32(w, x, (int)n);
 }
 
-static void x86_f16_vec_dot(int64_t n, float *restrict s, const void *restrict w,
+static inline void x86_f16_vec_dot(int64_t n, float *restrict s, const void *restrict w,
                             const void *restrict x)
 {
     *s = x86_dot_f16_f32(w, x, (int)n);
 }
 
-static void x86_bf16_vec_dot(int64_t n, float *restrict s, const void *restrict w,
+static inline void x86_bf16_vec_dot(int64_t n, float *restrict s, const void *restrict w,
                              const void *restrict x)
 {
     *s = x86_dot_bf16_f32(w, x, n);
 }
 
-static void x86_f16_to_f32(const uint16_t *src, float *dst, int64_t n)
+static inline void x86_f16_to_f32(const uint16_t *src, float *dst, int64_t n)
 {
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)
@@ -85,7 +85,7 @@ static void x86_f16_to_f32(const uint16_t *src, float *dst, int64_t n)
         dst[i] = slm_fp16_to_f32(src[i]);
 }
 
-static void x86_f32_to_f16(const float *src, uint16_t *dst, int64_t n)
+static inline void x86_f32_to_f16(const float *src, uint16_t *dst, int64_t n)
 {
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)
@@ -95,17 +95,17 @@ static void x86_f32_to_f16(const float *src, uint16_t *dst, int64_t n)
         dst[i] = slm_f32_to_fp16(src[i]);
 }
 
-static void x86_f16_to_float(const void *restrict src, float *restrict dst, int64_t n)
+static inline void x86_f16_to_float(const void *restrict src, float *restrict dst, int64_t n)
 {
     x86_f16_to_f32(src, dst, n);
 }
 
-static void x86_f16_from_float(const float *restrict src, void *restrict dst, int64_t n)
+static inline void x86_f16_from_float(const float *restrict src, void *restrict dst, int64_t n)
 {
     x86_f32_to_f16(src, dst, n);
 }
 
-static void x86_bf16_to_float(const void *restrict src, float *restrict dst, int64_t n)
+static inline void x86_bf16_to_float(const void *restrict src, float *restrict dst, int64_t n)
 {
     const uint16_t *h = src;
     int64_t i = 0;
@@ -115,7 +115,7 @@ static void x86_bf16_to_float(const void *restrict src, float *restrict dst, int
         dst[i] = slm_bf16_to_f32(h[i]);
 }
 
-static void x86_axpy_f32(float *y, float a, const float *x, int n)
+static inline void x86_axpy_f32(float *y, float a, const float *x, int n)
 {
     __m256 va = _mm256_set1_ps(a);
     int i = 0;
@@ -125,7 +125,7 @@ static void x86_axpy_f32(float *y, float a, const float *x, int n)
         y[i] += a * x[i];
 }
 
-static void x86_axpy_f16(float *y, float a, const uint16_t *x, int n)
+static inline void x86_axpy_f16(float *y, float a, const uint16_t *x, int n)
 {
     __m256 va = _mm256_set1_ps(a);
     int i = 0;
@@ -135,7 +135,7 @@ static void x86_axpy_f16(float *y, float a, const uint16_t *x, int n)
         y[i] += a * slm_fp16_to_f32(x[i]);
 }
 
-static float x86_sum_squares(const float *x, int n)
+static inline float x86_sum_squares(const float *x, int n)
 {
     __m256 s0 = _mm256_setzero_ps(), s1 = s0;
     int i = 0;
@@ -154,7 +154,7 @@ static float x86_sum_squares(const float *x, int n)
     return sum;
 }
 
-static void x86_rmsnorm(float *out, const float *x, const float *w, int n, float eps)
+static inline void x86_rmsnorm(float *out, const float *x, const float *w, int n, float eps)
 {
     float scale = 1.0f / sqrtf(x86_sum_squares(x, n) / (float)n + eps);
     __m256 vs = _mm256_set1_ps(scale);
@@ -169,7 +169,7 @@ static void x86_rmsnorm(float *out, const float *x, const float *w, int n, float
         out[i] = w ? x[i] * scale * w[i] : x[i] * scale;
 }
 
-static void x86_softmax(float *x, int n)
+static inline void x86_softmax(float *x, int n)
 {
     __m256 vmax = _mm256_set1_ps(-INFINITY);
     int i = 0;
@@ -197,7 +197,7 @@ static void x86_softmax(float *x, int n)
         x[i] *= inv;
 }
 
-static void x86_swiglu(float *out, const float *gate, const float *up, int n)
+static inline void x86_swiglu(float *out, const float *gate, const float *up, int n)
 {
     const __m256 one = _mm256_set1_ps(1.0f);
     int i = 0;
@@ -211,7 +211,7 @@ static void x86_swiglu(float *out, const float *gate, const float *up, int n)
         out[i] = gate[i] / (1.0f + expf(-gate[i])) * up[i];
 }
 
-static void x86_gelu(float *x, int n)
+static inline void x86_gelu(float *x, int n)
 {
     const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f),
                  inv_sqrt2 = _mm256_set1_ps((float)M_SQRT1_2);
@@ -226,7 +226,7 @@ static void x86_gelu(float *x, int n)
 }
 
 /* layernorm stays generic: it runs once per BERT layer on a few hundred floats. */
-static void x86_install_float(struct slm_type_traits traits[SLM_TYPE_COUNT],
+static inline void x86_install_float(struct slm_type_traits traits[SLM_TYPE_COUNT],
                               struct slm_vec_ops *ops)
 {
     traits[SLM_TYPE_F32].vec_dot = x86_f32_vec_dot;

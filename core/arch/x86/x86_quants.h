@@ -36,7 +36,7 @@ static inline __m256i round_pack_32(const __m256 v[4], __m256 id)
     return _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
-static void x86_q8_0_from_float(const float *restrict src, void *restrict dst, int64_t n)
+static inline void x86_q8_0_from_float(const float *restrict src, void *restrict dst, int64_t n)
 {
     block_q8_0 *b = dst;
     for (int64_t i = 0; i < n / QK8_0; i++, src += QK8_0) {
@@ -48,7 +48,7 @@ static void x86_q8_0_from_float(const float *restrict src, void *restrict dst, i
     }
 }
 
-static void x86_q8_1_from_float(const float *restrict src, void *restrict dst, int64_t n)
+static inline void x86_q8_1_from_float(const float *restrict src, void *restrict dst, int64_t n)
 {
     block_q8_1 *b = dst;
     for (int64_t i = 0; i < n / QK8_1; i++, src += QK8_1) {
@@ -63,7 +63,7 @@ static void x86_q8_1_from_float(const float *restrict src, void *restrict dst, i
     }
 }
 
-static void x86_q8_K_from_float(const float *restrict src, void *restrict dst, int64_t n)
+static inline void x86_q8_K_from_float(const float *restrict src, void *restrict dst, int64_t n)
 {
     const __m256 sign = _mm256_set1_ps(-0.0f);
     block_q8_K *b = dst;
@@ -115,7 +115,7 @@ static inline __m256i load_q4_0(const block_q4_0 *b)
     return _mm256_sub_epi8(unpack_nibbles_128(b->qs), _mm256_set1_epi8(8));
 }
 
-static void x86_q4_0_vec_dot(int64_t n, float *restrict s, const void *restrict w,
+static inline void x86_q4_0_vec_dot(int64_t n, float *restrict s, const void *restrict w,
                              const void *restrict x)
 {
     const block_q4_0 *wb = w;
@@ -141,7 +141,7 @@ static void x86_q4_0_vec_dot(int64_t n, float *restrict s, const void *restrict 
     *s = hsum_ps256(_mm256_add_ps(acc0, acc1));
 }
 
-static void x86_q8_0_vec_dot(int64_t n, float *restrict s, const void *restrict w,
+static inline void x86_q8_0_vec_dot(int64_t n, float *restrict s, const void *restrict w,
                              const void *restrict x)
 {
     const block_q8_0 *wb = w;
@@ -170,7 +170,7 @@ static void x86_q8_0_vec_dot(int64_t n, float *restrict s, const void *restrict 
     *s = hsum_ps256(_mm256_add_ps(acc0, acc1));
 }
 
-static void x86_q4_1_vec_dot(int64_t n, float *restrict s, const void *restrict w,
+static inline void x86_q4_1_vec_dot(int64_t n, float *restrict s, const void *restrict w,
                              const void *restrict x)
 {
     const block_q4_1 *wb = w;
@@ -194,7 +194,7 @@ static inline __m256i load_q5(const uint8_t qs[16], const uint8_t qh[4])
     return _mm256_or_si256(unpack_nibbles_128(qs), high);
 }
 
-static void x86_q5_0_vec_dot(int64_t n, float *restrict s, const void *restrict w,
+static inline void x86_q5_0_vec_dot(int64_t n, float *restrict s, const void *restrict w,
                              const void *restrict x)
 {
     const block_q5_0 *wb = w;
@@ -210,7 +210,7 @@ static void x86_q5_0_vec_dot(int64_t n, float *restrict s, const void *restrict 
     *s = hsum_ps256(acc);
 }
 
-static void x86_q5_1_vec_dot(int64_t n, float *restrict s, const void *restrict w,
+static inline void x86_q5_1_vec_dot(int64_t n, float *restrict s, const void *restrict w,
                              const void *restrict x)
 {
     const block_q5_1 *wb = w;
@@ -283,7 +283,7 @@ static inline __m256i q4_K_block_dot(const block_q4_K *w, const block_q8_K *x,
     return acc;
 }
 
-static void x86_q4_K_vec_dot(int64_t n, float *restrict s, const void *restrict w,
+static inline void x86_q4_K_vec_dot(int64_t n, float *restrict s, const void *restrict w,
                              const void *restrict x)
 {
     const block_q4_K *wb = w;
@@ -323,7 +323,7 @@ static inline __m256i q5_K_block_dot(const block_q5_K *w, const block_q8_K *x,
     return acc;
 }
 
-static void x86_q5_K_vec_dot(int64_t n, float *restrict s, const void *restrict w,
+static inline void x86_q5_K_vec_dot(int64_t n, float *restrict s, const void *restrict w,
                              const void *restrict x)
 {
     const block_q5_K *wb = w;
@@ -378,7 +378,7 @@ static inline int q6_K_offset_term(const int8_t scales[16], const int16_t bsums[
     return 32 * sum;
 }
 
-static void x86_q6_K_vec_dot(int64_t n, float *restrict s, const void *restrict w,
+static inline void x86_q6_K_vec_dot(int64_t n, float *restrict s, const void *restrict w,
                              const void *restrict x)
 {
     const block_q6_K *wb = w;
@@ -394,7 +394,7 @@ static void x86_q6_K_vec_dot(int64_t n, float *restrict s, const void *restrict 
     *s = hsum_ps256(acc);
 }
 
-static void x86_q2_K_vec_dot(int64_t n, float *restrict s, const void *restrict w,
+static inline void x86_q2_K_vec_dot(int64_t n, float *restrict s, const void *restrict w,
                              const void *restrict x)
 {
     const block_q2_K *wb = w;
@@ -424,7 +424,7 @@ static void x86_q2_K_vec_dot(int64_t n, float *restrict s, const void *restrict 
     *s = hsum_ps256(acc) - mins_total;
 }
 
-static void x86_q3_K_vec_dot(int64_t n, float *restrict s, const void *restrict w,
+static inline void x86_q3_K_vec_dot(int64_t n, float *restrict s, const void *restrict w,
                              const void *restrict x)
 {
     const block_q3_K *wb = w;

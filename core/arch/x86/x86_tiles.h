@@ -286,13 +286,16 @@ static inline void q6_K_load_quarter(const block_q6_K *b, int h, int k, __m256i 
             full(n, nr, nc, out, out_stride, w, w_stride, x, x_stride);                    \
     }
 
-#define X86_TILE_DEFINE_ALL(suffix, R, C)                                                  \
+/* The Q4_0 and Q8_0 tiles of one shape, and the K-quant tiles of one shape. */
+#define X86_TILE_DEFINE_Q(suffix, R, C)                                                    \
     X86_DEFINE_Q4_0_TILE(q4_0_tile_##suffix, R, C)                                         \
     X86_DEFINE_Q4_0_TILE(q4_0_tile1_##suffix, R, 1)                                        \
     X86_DEFINE_TILE_ENTRY(x86_q4_0_gemm_tile, q4_0_tile_##suffix, q4_0_tile1_##suffix)     \
     X86_DEFINE_Q8_0_TILE(q8_0_tile_##suffix, R, C)                                         \
     X86_DEFINE_Q8_0_TILE(q8_0_tile1_##suffix, R, 1)                                        \
-    X86_DEFINE_TILE_ENTRY(x86_q8_0_gemm_tile, q8_0_tile_##suffix, q8_0_tile1_##suffix)     \
+    X86_DEFINE_TILE_ENTRY(x86_q8_0_gemm_tile, q8_0_tile_##suffix, q8_0_tile1_##suffix)
+
+#define X86_TILE_DEFINE_K(suffix, R, C)                                                    \
     X86_DEFINE_K4_TILE(q4_K_tile_##suffix, R, C, block_q4_K, q4_K_load_group)              \
     X86_DEFINE_K4_TILE(q4_K_tile1_##suffix, R, 1, block_q4_K, q4_K_load_group)             \
     X86_DEFINE_TILE_ENTRY(x86_q4_K_gemm_tile, q4_K_tile_##suffix, q4_K_tile1_##suffix)     \
@@ -302,5 +305,15 @@ static inline void q6_K_load_quarter(const block_q6_K *b, int h, int k, __m256i 
     X86_DEFINE_Q6_K_TILE(q6_K_tile_##suffix, R, C)                                         \
     X86_DEFINE_Q6_K_TILE(q6_K_tile1_##suffix, R, 1)                                        \
     X86_DEFINE_TILE_ENTRY(x86_q6_K_gemm_tile, q6_K_tile_##suffix, q6_K_tile1_##suffix)
+
+/* Sets a type's tile and its limits. */
+static inline void x86_set_tile(struct slm_type_traits *t, slm_gemm_tile_fn fn, int rows,
+                                int cols, slm_from_float_fn act)
+{
+    t->gemm_tile = fn;
+    t->tile_rows = (uint8_t)rows;
+    t->tile_cols = (uint8_t)cols;
+    t->tile_from_float = act;
+}
 
 #endif
