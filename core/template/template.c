@@ -79,6 +79,17 @@ int slm_template_render(const slm_template *tmpl, const struct slm_template_inpu
                         const struct slm_template_limits *limits, char **out, size_t *out_len,
                         slm_error *err)
 {
+    return slm_template_render_ex(tmpl, input, NULL, limits, out, out_len, err);
+}
+
+int slm_template_render_ex(const slm_template *tmpl, const struct slm_template_input *input,
+                           const struct slm_template_options *options,
+                           const struct slm_template_limits *limits, char **out,
+                           size_t *out_len, slm_error *err)
+{
+    static const struct slm_template_options no_options = {0};
+    if (!options)
+        options = &no_options;
     *out = NULL;
     if (out_len)
         *out_len = 0;
@@ -91,13 +102,13 @@ int slm_template_render(const slm_template *tmpl, const struct slm_template_inpu
         slm_template_limits_default(&r.limits);
     if (r.limits.max_memory == 0)
         r.limits.max_memory = DEFAULT_MAX_MEMORY;
-    r.have_strftime_now = !input->without_strftime_now;
+    r.have_strftime_now = !options->without_strftime_now;
     if (!(r.arena = tpl_arena_new(r.limits.max_memory)))
         return slm_errorf(err, SLM_ERR_NOMEM, "chat template: out of memory");
     struct tpl_sbuf output = {.max = r.limits.max_output};
     r.out = &output;
     int rc = -1;
-    if ((r.globals = tpl_scope_new(&r, NULL)) && tpl_build_context(&r, input, r.globals) == 0 &&
+    if ((r.globals = tpl_scope_new(&r, NULL)) && tpl_build_context(&r, input, options, r.globals) == 0 &&
         tpl_run(&r, tmpl->body, r.globals) == 0) {
         char *text = malloc(output.len + 1);
         if (text) {
