@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "slm/template.h"
 #include "test.h"
@@ -187,6 +188,41 @@ static void test_messages(void)
     CHECK(res.rc == -SLM_ERR_INVALID);
 }
 
+static void test_messages_file(void)
+{
+    char path[] = "/tmp/slm-template-test-XXXXXX";
+    int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    const char *json = "[{\"role\": \"user\", \"content\": \"Hi\"},\n"
+                       " {\"role\": \"assistant\", \"content\": \"Hello\"}]\n";
+    REQUIRE(write(fd, json, strlen(json)) == (ssize_t)strlen(json));
+    close(fd);
+    static const char *source = "{{ bos_token }}{% for m in messages %}{{ m.role }}={{ m.content }};"
+                                "{% endfor %}{% if add_generation_prompt %}>{% endif %}";
+    slm_template *tmpl = slm_template_compile(source, strlen(source), NULL);
+    REQUIRE(tmpl);
+    char *out;
+    size_t len;
+    slm_error err;
+    CHECK(slm_template_render_messages_file(tmpl, path, true, "<s>", "</s>", &out, &len, &err) ==
+          0);
+    CHECK(strcmp(out, "<s>user=Hi;assistant=Hello;>") == 0 && len == strlen(out));
+    free(out);
+    /* broken JSON names the file */
+    FILE *f = fopen(path, "w");
+    REQUIRE(f);
+    fputs("[{\"role\": ", f);
+    fclose(f);
+    CHECK(slm_template_render_messages_file(tmpl, path, false, "", "", &out, NULL, &err) ==
+          -SLM_ERR_INVALID);
+    CHECK(strncmp(err.message, path, strlen(path)) == 0 && out == NULL);
+    unlink(path);
+    CHECK(slm_template_render_messages_file(tmpl, path, false, "", "", &out, NULL, &err) ==
+          -SLM_ERR_IO);
+    CHECK(strstr(err.message, "No such file") != NULL);
+    slm_template_free(tmpl);
+}
+
 static void test_variables(void)
 {
     expect_output("{{ tools is defined }}{{ documents is defined }}{{ bos_token }}{{ eos_token }}"
@@ -353,6 +389,7 @@ int main(void)
     test_raise_exception();
     test_limits();
     test_messages();
+    test_messages_file();
     test_variables();
     test_strftime_now();
     test_edges();

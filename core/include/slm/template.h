@@ -81,6 +81,14 @@ int slm_template_render_ex(const slm_template *tmpl, const struct slm_template_i
                            const struct slm_template_limits *limits, char **out,
                            size_t *out_len, slm_error *err);
 
+/* Reads a JSON file holding a list of messages ({"role", "content", ...}) and renders it
+ * with the model's tokens: what `slm template --messages-json FILE` prints. File errors give
+ * SLM_ERR_IO and malformed JSON SLM_ERR_INVALID, both naming the file. */
+int slm_template_render_messages_file(const slm_template *tmpl, const char *path,
+                                      bool add_generation_prompt, const char *bos_token,
+                                      const char *eos_token, char **out, size_t *out_len,
+                                      slm_error *err);
+
 #ifdef __cplusplus
 }
 #endif
