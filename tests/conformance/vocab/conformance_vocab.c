@@ -93,6 +93,11 @@ static slm_tokenizer *open_tokenizer(const char *shared, const char *file, slm_g
     return tok;
 }
 
+static bool ids_equal(const int32_t *a, const int32_t *b, size_t n)
+{
+    return n == 0 || memcmp(a, b, n * sizeof(int32_t)) == 0;
+}
+
 static void print_ids(const char *label, const int32_t *ids, size_t n)
 {
     fprintf(stderr, "  %s:", label);
@@ -175,7 +180,7 @@ static void run_published(const char *shared, const char *name, bool roundtrip)
         slm_error err;
         int r = slm_tokenize(tok, c.text[k], c.len[k], 0, true, &t, &err);
         CHECKF(r == 0, "%s case %zu: %s", name, k, err.message);
-        bool same = r == 0 && t.n == n_want && memcmp(t.ids, want, n_want * 4) == 0;
+        bool same = r == 0 && t.n == n_want && ids_equal(t.ids, want, n_want);
         CHECKF(same, "%s case %zu (\"%.40s\") differs", name, k, c.text[k]);
         if (!same && r == 0) {
             print_ids("want", want, n_want);
@@ -268,7 +273,7 @@ static void check_expectations(const slm_tokenizer *tok, const char *name,
         slm_error err;
         int r = slm_tokenize(tok, e[k].text, strlen(e[k].text), 0, false, &t, &err);
         CHECKF(r == 0, "%s: %s", name, err.message);
-        bool same = r == 0 && t.n == n_want && memcmp(t.ids, want, n_want * 4) == 0;
+        bool same = r == 0 && t.n == n_want && ids_equal(t.ids, want, n_want);
         CHECKF(same, "%s: \"%s\" is not tokenized as derived", name, e[k].text);
         if (!same && r == 0) {
             print_ids("want", want, n_want);
@@ -352,7 +357,7 @@ static void run_phi3(const char *shared)
             struct slm_tokens t;
             slm_error err;
             int r = slm_tokenize(phi, c.text[k], c.len[k], 0, false, &t, &err);
-            bool same = r == 0 && t.n == n_want && memcmp(t.ids, want, n_want * 4) == 0;
+            bool same = r == 0 && t.n == n_want && ids_equal(t.ids, want, n_want);
             CHECKF(same, "phi-3 case %zu differs from the derived ids", k);
             if (r == 0)
                 check_roundtrip(phi, "phi-3", k, c.text[k], c.len[k], &t);
@@ -392,7 +397,7 @@ static void run_model_prompt(const char *shared, const char *model, const char *
         int r = slm_tokenize(tok, text, strlen(text),
                              SLM_TOKENIZE_ADD_SPECIAL | SLM_TOKENIZE_PARSE_SPECIAL, false, &t, &err);
         CHECKF(r == 0, "%s: %s", model, err.message);
-        bool same = r == 0 && t.n == n_want && memcmp(t.ids, want, n_want * 4) == 0;
+        bool same = r == 0 && t.n == n_want && ids_equal(t.ids, want, n_want);
         CHECKF(same, "%s: prompt ids differ from ref/%s.ids", model, model);
         if (!same && r == 0) {
             print_ids("want", want, n_want);
