@@ -7,7 +7,5 @@
 PENDING(cmd_generate, "generate")
 PENDING(cmd_bench, "bench")
 PENDING(cmd_template, "template")
-PENDING(cmd_classify, "classify")
-PENDING(cmd_embed, "embed")
 PENDING(cmd_quantize, "quantize")
 PENDING(cmd_mkmodel, "mkmodel")
