@@ -24,7 +24,7 @@ def skip(reason):
 
 
 def shared_models_dir():
-    """/work/shared/models (SLM_SHARED), or None after printing the SKIPPED line."""
+    """The models/ folder of the reference data (SLM_SHARED), or None when it is absent."""
     shared = os.environ.get("SLM_SHARED") or "../shared"
     if not os.path.exists(os.path.join(shared, "README.md")):
         return None
