@@ -151,6 +151,9 @@ static int on_extend_timer(sd_event_source *source, uint64_t usec, void *userdat
 /* READY=1 will follow once the preloads that the last configure started are done. */
 static void expect_ready(struct slmd_daemon *d)
 {
+    /* run the callbacks of what already happened first, so that their log lines and the
+     * transports' updates come before READY=1 */
+    slm_engine_dispatch(d->engine);
     d->ready_pending = true;
     if (slm_engine_preloads_done(d->engine)) {
         send_ready_when_loaded(d);
@@ -496,6 +499,9 @@ int slmd_daemon_new(const struct slmd_options *options, struct slmd_daemon **out
         return r;
     }
     rewatch_models(d);
+    if (!slmd_transports[0])
+        slmd_log_warning("built without the D-Bus and HTTP transports (ipc/): the API socket "
+                         "accepts connections but nothing answers them yet");
     slmd_log_info("started with %s: %zu model%s configured, socket %s, D-Bus %s",
                   d->config_path, d->config->n_models, d->config->n_models == 1 ? "" : "s",
                   d->listener.path[0] ? d->listener.path : "(passed by systemd)",

@@ -20,7 +20,7 @@ import tempfile
 
 from slmd_harness import check, run_tests, skip
 
-source, build = sys.argv[1], sys.argv[2]
+source, build = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 for tool in ["dpkg-deb", "cpack", "cmake"]:
     if not shutil.which(tool):
         skip(f"{tool} not installed")

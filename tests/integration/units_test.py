@@ -17,7 +17,7 @@ import time
 
 from slmd_harness import Failure, check, run_tests
 
-source, build = sys.argv[1], sys.argv[2]
+source, build = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 units = os.path.join(build, "systemd")
 analyze = shutil.which("systemd-analyze")
 MAX_EXPOSURE = 1.0
