@@ -286,6 +286,7 @@ void slm_engine_free(slm_engine *e)
     if (e->threads_started) {
         pthread_mutex_lock(&e->lock);
         e->stopping = true;
+        atomic_store(&e->stop_requested, true);
         pthread_cond_broadcast(&e->sched_cond);
         pthread_cond_broadcast(&e->loader_cond);
         pthread_mutex_unlock(&e->lock);

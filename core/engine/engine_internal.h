@@ -143,6 +143,7 @@ struct slm_engine {
     pthread_t scheduler, loader;
     bool threads_started;
     bool stopping;
+    atomic_bool stop_requested; /* stopping, readable without the lock */
     slm_pool *pool;
     int event_fd;
     struct event *events_head, *events_tail;

@@ -257,6 +257,24 @@ static uint32_t build_batch(struct model_entry *m, struct step_buffers *b)
     return n;
 }
 
+struct abort_check {
+    struct model_entry *m;
+    slm_engine *e;
+};
+
+/* Polled during the forward pass: a cancelled sequence in the batch (or shutdown) ends the
+ * pass early so its slot frees at once; the others simply run again next step. */
+static bool step_should_abort(void *ud)
+{
+    const struct abort_check *a = ud;
+    for (uint32_t i = 0; i < a->m->spec.parallel; i++) {
+        const struct request *r = a->m->seqs[i].req;
+        if (r && atomic_load(&r->cancelled))
+            return true;
+    }
+    return atomic_load(&a->e->stop_requested);
+}
+
 static void decoder_step(slm_engine *e, struct model_entry *m, struct step_buffers *b)
 {
     drop_cancelled(e, m, engine_now_usec());
@@ -268,7 +286,13 @@ static void decoder_step(slm_engine *e, struct model_entry *m, struct step_buffe
     struct slm_batch batch = {.n_tokens = n, .tokens = b->tokens, .pos = b->pos,
                               .slot = b->slot, .want_logits = b->want};
     slm_error err;
-    if (slm_decode(m->fwd, m->kv, e->pool, &batch, m->logits, &err) < 0) {
+    struct abort_check ac = {m, e};
+    slm_forward_ctx_set_abort(m->fwd, step_should_abort, &ac);
+    int rc = slm_decode(m->fwd, m->kv, e->pool, &batch, m->logits, &err);
+    slm_forward_ctx_set_abort(m->fwd, NULL, NULL);
+    if (rc == -SLM_ERR_CANCELLED)
+        return; /* nothing advanced; the cancelled sequence leaves at the next step */
+    if (rc < 0) {
         for (uint32_t i = 0; i < m->spec.parallel; i++)
             if (m->seqs[i].req)
                 sequence_finish(e, m, &m->seqs[i], err.status, err.message);

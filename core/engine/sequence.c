@@ -50,7 +50,9 @@ static int render_chat(const struct model_entry *m, const struct request *r, cha
                                     .n_messages = r->p.n_messages,
                                     .add_generation_prompt = true,
                                     .bos_token = bos_s,
-                                    .eos_token = eos_s};
+                                    .eos_token = eos_s,
+                                    /* the same prompt `slm template` prints, every day */
+                                    .without_strftime_now = true};
     struct slm_template_limits limits;
     slm_template_limits_default(&limits);
     limits.max_output = MAX_CHAT_PROMPT;

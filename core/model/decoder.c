@@ -43,6 +43,9 @@ struct slm_forward_ctx {
     int scores_threads;
     struct slm_matmul_scratch mm;
     bool mm_ready;
+    bool (*should_abort)(void *);
+    void *abort_ud;
+    bool aborted; /* set once should_abort said so; the rest of the pass is skipped */
     void *encoder_scratch;
 };
 
@@ -133,9 +136,24 @@ void slm_forward_ctx_free(slm_forward_ctx *c)
 
 /* ---- small pieces ---- */
 
+void slm_forward_ctx_set_abort(slm_forward_ctx *c, bool (*should_abort)(void *), void *ud)
+{
+    c->should_abort = should_abort;
+    c->abort_ud = ud;
+}
+
+static bool aborting(slm_forward_ctx *c)
+{
+    if (!c->aborted && c->should_abort && c->should_abort(c->abort_ud))
+        c->aborted = true;
+    return c->aborted;
+}
+
 static void linear(slm_forward_ctx *c, slm_pool *pool, const struct slm_weight *w,
                    const float *x, uint32_t n, float *y)
 {
+    if (aborting(c))
+        return;
     /* cannot fail: the scratch was sized for the model's widest input and the batch */
     slm_matmul(pool, w, x, (int)n, y, &c->mm, NULL);
 }
@@ -458,11 +476,14 @@ int decoder_forward(slm_forward_ctx *c, slm_kv_cache *kv, slm_pool *pool,
     rope_setup(c, kv);
     rope_tables(c, b);
     embed_tokens(c, b);
-    for (uint32_t l = 0; l < c->m->hp.n_layer; l++) {
+    c->aborted = false;
+    for (uint32_t l = 0; l < c->m->hp.n_layer && !aborting(c); l++) {
         attention_block(c, kv, pool, b, l);
         ffn_block(c, pool, b->n_tokens, l);
     }
     output_logits(c, pool, b, logits);
+    if (c->aborted)
+        return slm_errorf(err, SLM_ERR_CANCELLED, "forward pass aborted");
     return 0;
 }
 

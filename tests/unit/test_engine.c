@@ -1,3 +1,4 @@
+/* ctest-labels: threads */
 /* The engine end to end on a small random model: greedy outputs unchanged by batching,
  * the prompt cache, cancellation freeing the slot at once, queue limits, unknown models,
  * context limits, reconfiguration keeping unchanged models resident. */

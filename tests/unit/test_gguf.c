@@ -348,7 +348,8 @@ static void test_bad_cases(void)
         bad_cases[i].build(&b);
         slm_error err = {0};
         uint8_t *exact = malloc(b.len ? b.len : 1);
-        memcpy(exact, b.data, b.len);
+        if (b.len)
+            memcpy(exact, b.data, b.len);
         slm_gguf *g = slm_gguf_open_memory(exact, b.len, bad_cases[i].name, &err);
         CHECKF(g == NULL, "%s accepted", bad_cases[i].name);
         CHECKF(err.status == SLM_ERR_FORMAT || err.status == SLM_ERR_UNSUPPORTED,

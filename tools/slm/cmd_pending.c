@@ -4,6 +4,5 @@
 #define PENDING(fn, name)                                                                  \
     int fn(int argc, char **argv) { return cli_fail("'slm %s' is not available in this build yet", name); }
 
-PENDING(cmd_template, "template")
 PENDING(cmd_classify, "classify")
 PENDING(cmd_embed, "embed")

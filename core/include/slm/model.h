@@ -115,6 +115,11 @@ slm_forward_ctx *slm_forward_ctx_new(const slm_model *model, uint32_t max_tokens
                                      slm_error *err);
 void slm_forward_ctx_free(slm_forward_ctx *ctx);
 
+/* Lets a long forward pass stop early: `should_abort` is polled between the matrix
+ * products of the pass; when it returns true the pass ends with SLM_ERR_CANCELLED and the
+ * KV cache positions it was writing must be treated as unwritten. */
+void slm_forward_ctx_set_abort(slm_forward_ctx *ctx, bool (*should_abort)(void *), void *ud);
+
 /* Runs the batch; writes n_vocab logits per token that wants them, in batch order, to
  * `logits`. SLM_ERR_CONTEXT when a position is past the cache. */
 int slm_decode(slm_forward_ctx *ctx, slm_kv_cache *kv, slm_pool *pool,

@@ -29,8 +29,11 @@ struct slm_template_limits {
     size_t max_output;   /* bytes of rendered text */
     uint64_t max_steps;  /* interpreter steps (statements + expression nodes) */
     uint32_t max_depth;  /* nesting of calls, blocks and expressions */
+    /* Addition: bytes of working memory one render may use (values, strings, captured
+     * output); 0 means the default. */
+    size_t max_memory;
 };
-/* The defaults: 1 MiB output, 10 million steps, depth 64. */
+/* The defaults: 1 MiB output, 10 million steps, depth 64, 32 MiB of memory. */
 void slm_template_limits_default(struct slm_template_limits *limits);
 
 /* Parses a template. A syntax error gives SLM_ERR_TEMPLATE with "line N: reason". */
@@ -43,12 +46,29 @@ struct slm_template_input {
     bool add_generation_prompt;
     const char *bos_token; /* "" if the model has none */
     const char *eos_token;
+
+    /* Additions; left zero they change nothing above. */
+
+    /* A JSON array of message objects, used instead of `messages` when set: every key of a
+     * message reaches the template (role, content, tool_calls, name, ...), and content may
+     * be null or structured. This is what `slm template --messages-json FILE` reads. */
+    const char *messages_json;
+    /* A JSON object whose members become further template variables, the way
+     * apply_chat_template passes extra keyword arguments (tools, documents, date_string,
+     * custom flags). Without it `tools` and `documents` are undefined, as in a plain Jinja2
+     * render of the template. */
+    const char *variables_json;
+    /* Leave strftime_now undefined. Hugging Face defines it (current local time); the
+     * reference renders in templates.json were made without it, so templates that check
+     * `strftime_now is defined` fall back to their fixed date there. */
+    bool without_strftime_now;
 };
 
 /* Renders into a malloc'd NUL-terminated string. A template calling raise_exception(msg)
  * gives SLM_ERR_TEMPLATE with msg as the message; exceeding a limit gives SLM_ERR_TEMPLATE
- * naming the limit. `limits` may be NULL for the defaults. Thread-safe for one compiled
- * template rendered from several threads. */
+ * naming the limit; other runtime errors give SLM_ERR_TEMPLATE "line N: reason"; malformed
+ * messages_json or variables_json gives SLM_ERR_INVALID. `limits` may be NULL for the
+ * defaults. Thread-safe for one compiled template rendered from several threads. */
 int slm_template_render(const slm_template *tmpl, const struct slm_template_input *input,
                         const struct slm_template_limits *limits, char **out, size_t *out_len,
                         slm_error *err);

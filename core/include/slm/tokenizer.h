@@ -61,6 +61,8 @@ enum slm_token_attr slm_tokenizer_attr(const slm_tokenizer *tok, int32_t id);
 const char *slm_tokenizer_token_text(const slm_tokenizer *tok, int32_t id, size_t *len);
 /* Id of an exact vocabulary string, or -1. */
 int32_t slm_tokenizer_find(const slm_tokenizer *tok, const char *text, size_t len);
+/* SentencePiece merge score of a token (0 for other tokenizers or an id out of range). */
+float slm_tokenizer_score(const slm_tokenizer *tok, int32_t id);
 
 enum {
     SLM_TOKENIZE_ADD_SPECIAL = 1u << 0,   /* BOS/EOS or CLS/SEP as the model says */

@@ -39,6 +39,8 @@ int main(int argc, char **argv)
     if (rows <= 0 || n_ref % rows || n_mine != n_ref) {
         fprintf(stderr, "size mismatch: mine %ld floats, reference %ld, rows %ld\n", n_mine,
                 n_ref, rows);
+        free(mine);
+        free(ref);
         return 1;
     }
     long cols = n_ref / rows;
@@ -68,5 +70,7 @@ int main(int argc, char **argv)
     double pct = 100.0 * (double)agree / (double)rows;
     printf("err %.4f (limit %.4f), argmax agrees on %.0f%% of %ld rows (need %.0f%%)\n", worst,
            max_err, pct, rows, min_agree);
+    free(mine);
+    free(ref);
     return (worst <= max_err && pct >= min_agree) ? 0 : 1;
 }

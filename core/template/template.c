@@ -1,0 +1,124 @@
+/* The public face of the chat template engine: compile once, render many times. */
+#include "slm/template.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "template/arena.h"
+#include "template/context.h"
+#include "template/interp.h"
+#include "template/lexer.h"
+#include "template/parser.h"
+#include "template/value.h"
+
+/* The largest chat templates in use are about 15 KB; 1 MiB leaves room and bounds the
+ * parse. A compiled template takes at most ~40 times its source in tokens and nodes. */
+#define MAX_SOURCE ((size_t)1 << 20)
+#define COMPILE_MEMORY ((size_t)64 << 20)
+
+/* Defaults, see the header. 10 million steps take about a second on a small board;
+ * the largest real templates use a few thousand per message. */
+#define DEFAULT_MAX_OUTPUT ((size_t)1 << 20)
+#define DEFAULT_MAX_STEPS ((uint64_t)10 * 1000 * 1000)
+#define DEFAULT_MAX_DEPTH 64
+#define DEFAULT_MAX_MEMORY ((size_t)32 << 20)
+
+struct slm_template {
+    struct tpl_arena *arena;
+    const struct tpl_node *body;
+};
+
+void slm_template_limits_default(struct slm_template_limits *limits)
+{
+    limits->max_output = DEFAULT_MAX_OUTPUT;
+    limits->max_steps = DEFAULT_MAX_STEPS;
+    limits->max_depth = DEFAULT_MAX_DEPTH;
+    limits->max_memory = DEFAULT_MAX_MEMORY;
+}
+
+slm_template *slm_template_compile(const char *source, size_t len, slm_error *err)
+{
+    if (!source && len) {
+        slm_errorf(err, SLM_ERR_INVALID, "chat template: no source");
+        return NULL;
+    }
+    if (len > MAX_SOURCE) {
+        slm_errorf(err, SLM_ERR_TEMPLATE, "chat template too large (%zu bytes, limit %zu)",
+                   len, MAX_SOURCE);
+        return NULL;
+    }
+    slm_template *tmpl = calloc(1, sizeof(*tmpl));
+    if (!tmpl || !(tmpl->arena = tpl_arena_new(COMPILE_MEMORY))) {
+        free(tmpl);
+        slm_errorf(err, SLM_ERR_NOMEM, "chat template: out of memory");
+        return NULL;
+    }
+    slm_error local = {0};
+    struct tpl_tokens tokens;
+    if (tpl_lex(tmpl->arena, source ? source : "", len, &tokens, &local) < 0 ||
+        !(tmpl->body = tpl_parse(tmpl->arena, &tokens, &local))) {
+        if (local.status == SLM_OK)
+            slm_errorf(&local, SLM_ERR_TEMPLATE, "chat template: cannot parse");
+        if (err)
+            *err = local;
+        slm_template_free(tmpl);
+        return NULL;
+    }
+    return tmpl;
+}
+
+void slm_template_free(slm_template *tmpl)
+{
+    if (!tmpl)
+        return;
+    tpl_arena_free(tmpl->arena);
+    free(tmpl);
+}
+
+int slm_template_render(const slm_template *tmpl, const struct slm_template_input *input,
+                        const struct slm_template_limits *limits, char **out, size_t *out_len,
+                        slm_error *err)
+{
+    *out = NULL;
+    if (out_len)
+        *out_len = 0;
+    if (!tmpl || !input)
+        return slm_errorf(err, SLM_ERR_INVALID, "chat template: no template or input");
+    struct tpl_render r = {0};
+    if (limits)
+        r.limits = *limits;
+    else
+        slm_template_limits_default(&r.limits);
+    if (r.limits.max_memory == 0)
+        r.limits.max_memory = DEFAULT_MAX_MEMORY;
+    r.have_strftime_now = !input->without_strftime_now;
+    if (!(r.arena = tpl_arena_new(r.limits.max_memory)))
+        return slm_errorf(err, SLM_ERR_NOMEM, "chat template: out of memory");
+    struct tpl_sbuf output = {.max = r.limits.max_output};
+    r.out = &output;
+    int rc = -1;
+    if ((r.globals = tpl_scope_new(&r, NULL)) && tpl_build_context(&r, input, r.globals) == 0 &&
+        tpl_run(&r, tmpl->body, r.globals) == 0) {
+        char *text = malloc(output.len + 1);
+        if (text) {
+            if (output.len)
+                memcpy(text, output.ptr, output.len);
+            text[output.len] = '\0';
+            *out = text;
+            if (out_len)
+                *out_len = output.len;
+            rc = 0;
+        } else {
+            slm_errorf(&r.error, SLM_ERR_NOMEM, "chat template: out of memory");
+        }
+    }
+    if (rc < 0) {
+        if (r.error.status == SLM_OK)
+            slm_errorf(&r.error, SLM_ERR_INTERNAL, "chat template: render failed");
+        rc = -(int)r.error.status;
+        if (err)
+            *err = r.error;
+    }
+    tpl_arena_free(r.arena);
+    return rc;
+}
