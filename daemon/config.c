@@ -602,15 +602,7 @@ static void model_config_init(struct slmd_model_config *m, const struct slmd_yam
     m->task = SLM_TASK_AUTO;
     m->parallel = 1;
     m->kv_type = SLM_TYPE_F16;
-    /* the "unset" values of struct slm_sampling (engine.h) */
-    m->defaults.temperature = -1.0f;
-    m->defaults.top_k = -1;
-    m->defaults.top_p = -1.0f;
-    m->defaults.min_p = -1.0f;
-    m->defaults.repeat_penalty = -1.0f;
-    m->defaults.repeat_last_n = -1;
-    m->defaults.frequency_penalty = NAN;
-    m->defaults.presence_penalty = NAN;
+    slm_sampling_unset(&m->defaults);
     m->default_max_tokens = -1;
 }
 

@@ -15,6 +15,7 @@
 #include "daemon/config.h"
 #include "daemon/listen.h"
 #include "daemon/log.h"
+#include "daemon/signals.h"
 #include "daemon/specs.h"
 #include "daemon/status.h"
 #include "daemon/transport.h"
@@ -48,7 +49,7 @@ struct slmd_daemon {
     size_t n_transports;
 
     sd_event_source *engine_source;
-    sd_event_source *signal_sources[3];
+    struct slmd_signals *signals;
     sd_event_source *status_timer;
     sd_event_source *extend_timer;
     sd_event_source *reload_request;
@@ -68,6 +69,42 @@ static uint64_t now_usec(clockid_t clock)
 
 /* ---- STATUS= and READY=1 ---- */
 
+/* The engine's model table in the config's order (what an operator reads top to bottom),
+ * models no longer configured (draining) last. Returns the number of rows. */
+static size_t model_rows(struct slmd_daemon *d, struct slm_model_status *rows)
+{
+    static struct slm_model_status unsorted[SLMD_MAX_MODEL_ROWS]; /* loop thread only */
+    size_t n = SLM_MIN(slm_engine_models(d->engine, unsorted, SLMD_MAX_MODEL_ROWS),
+                       (size_t)SLMD_MAX_MODEL_ROWS);
+    bool taken[SLMD_MAX_MODEL_ROWS] = {false};
+    size_t out = 0;
+    for (size_t c = 0; d->config && c < d->config->n_models; c++)
+        for (size_t i = 0; i < n; i++)
+            if (!taken[i] && strcmp(unsorted[i].name, d->config->models[c].name) == 0) {
+                rows[out++] = unsorted[i];
+                taken[i] = true;
+                break;
+            }
+    for (size_t i = 0; i < n; i++)
+        if (!taken[i])
+            rows[out++] = unsorted[i];
+    return out;
+}
+
+static bool find_model_row(struct slmd_daemon *d, const char *model,
+                           struct slm_model_status *row)
+{
+    static struct slm_model_status rows[SLMD_MAX_MODEL_ROWS]; /* loop thread only */
+    size_t n = model_rows(d, rows);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(rows[i].name, model) == 0) {
+            *row = rows[i];
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Sends STATUS= when the line changed, or always when `also` (e.g. "READY=1") must go out:
  * then in the same datagram, so the manager sees the state and its description at once. */
 static void notify_status(struct slmd_daemon *d, const char *also)
@@ -75,12 +112,11 @@ static void notify_status(struct slmd_daemon *d, const char *also)
     if (!d->engine || d->stopping)
         return;
     static struct slm_model_status rows[SLMD_MAX_MODEL_ROWS]; /* loop thread only */
-    size_t n = slm_engine_models(d->engine, rows, SLMD_MAX_MODEL_ROWS);
+    size_t n = model_rows(d, rows);
     struct slm_engine_stats stats;
     slm_engine_stats(d->engine, &stats);
     char line[SLMD_STATUS_MAX];
-    slmd_status_format(line, rows, SLM_MIN(n, (size_t)SLMD_MAX_MODEL_ROWS), stats.queue_depth,
-                       d->problem);
+    slmd_status_format(line, rows, n, stats.queue_depth, d->problem);
     if (!also && strcmp(line, d->status) == 0)
         return;
     memcpy(d->status, line, sizeof(line));
@@ -115,6 +151,9 @@ static int on_extend_timer(sd_event_source *source, uint64_t usec, void *userdat
 /* READY=1 will follow once the preloads that the last configure started are done. */
 static void expect_ready(struct slmd_daemon *d)
 {
+    /* run the callbacks of what already happened first, so that their log lines and the
+     * transports' updates come before READY=1 */
+    slm_engine_dispatch(d->engine);
     d->ready_pending = true;
     if (slm_engine_preloads_done(d->engine)) {
         send_ready_when_loaded(d);
@@ -140,13 +179,14 @@ static void on_model_state(void *userdata, const char *model, enum slm_model_sta
                            const char *message)
 {
     struct slmd_daemon *d = userdata;
-    bool failed = state == SLM_MODEL_FAILED;
-    if (message && *message)
-        slmd_log_model(failed ? LOG_WARNING : LOG_INFO, model, "%s: %s",
-                       slmd_status_state_word(state), message);
+    /* the engine's messages say what happened ("loading PATH", "ready: llama, ..."); a
+     * failure's message is only the reason */
+    if (state == SLM_MODEL_FAILED)
+        slmd_log_model(LOG_WARNING, model, "failed to load: %s", message ? message : "");
+    else if (message && *message)
+        slmd_log_model(LOG_INFO, model, "%s", message);
     else
-        slmd_log_model(failed ? LOG_WARNING : LOG_INFO, model, "%s",
-                       slmd_status_state_word(state));
+        slmd_log_model(LOG_INFO, model, "%s", slmd_status_state_word(state));
     for (size_t i = 0; i < d->n_transports; i++)
         if (slmd_transports[i]->model_state_changed)
             slmd_transports[i]->model_state_changed(d->transport_state[i], model, state,
@@ -162,30 +202,31 @@ static int on_engine_event(sd_event_source *source, int fd, uint32_t revents, vo
     return 0;
 }
 
-/* A model's file changed on disk: map the new one. A model that is not loaded picks the
- * new file up by itself on its next load. */
+/* A model's file changed on disk and has settled. The engine itself notices that a
+ * loaded model's file changed (it checks while serving) and reloads it; what it cannot
+ * know is that a file which failed to load, or was missing, is now worth trying again.
+ * So a preloaded model that is not loaded is loaded now; one that loads on demand
+ * picks the new file up at its next request. */
 static void on_model_file_changed(void *userdata, const char *model, const char *path)
 {
     struct slmd_daemon *d = userdata;
-    struct slm_model_status rows[SLMD_MAX_MODEL_ROWS];
-    size_t n = SLM_MIN(slm_engine_models(d->engine, rows, SLMD_MAX_MODEL_ROWS),
-                       (size_t)SLMD_MAX_MODEL_ROWS);
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(rows[i].name, model) != 0)
-            continue;
-        if (rows[i].state != SLM_MODEL_READY && rows[i].state != SLM_MODEL_LOADING) {
-            slmd_log_model(LOG_INFO, model, "%s changed on disk; it will be read at the next load",
-                           path);
-            return;
-        }
-        slmd_log_model(LOG_NOTICE, model, "%s changed on disk; reloading the model", path);
-        slm_error err = {0};
-        if (slm_engine_unload(d->engine, model, &err) < 0 ||
-            slm_engine_load(d->engine, model, &err) < 0)
-            slmd_log_model(LOG_WARNING, model, "reloading after the change failed: %s",
-                           err.message);
+    const struct slmd_model_config *m = slmd_config_find_model(d->config, model);
+    struct slm_model_status row;
+    if (!m || !find_model_row(d, model, &row))
+        return;
+    if (row.state == SLM_MODEL_READY || row.state == SLM_MODEL_LOADING) {
+        slmd_log_model(LOG_DEBUG, model, "%s changed on disk; the engine reloads it", path);
         return;
     }
+    if (!m->preload) {
+        slmd_log_model(LOG_INFO, model, "%s changed on disk; it is read at the next request",
+                       path);
+        return;
+    }
+    slmd_log_model(LOG_NOTICE, model, "%s changed on disk; loading it", path);
+    slm_error err = {0};
+    if (slm_engine_load(d->engine, model, &err) < 0)
+        slmd_log_model(LOG_WARNING, model, "cannot load after the change: %s", err.message);
 }
 
 static void rewatch_models(struct slmd_daemon *d)
@@ -305,19 +346,19 @@ static void request_reload(void *daemon)
 
 /* ---- signals ---- */
 
-static int on_signal(sd_event_source *source, const struct signalfd_siginfo *si, void *userdata)
+static void on_signal(void *userdata, int signo)
 {
     struct slmd_daemon *d = userdata;
-    if (si->ssi_signo == SIGHUP) {
+    if (signo == SIGHUP) {
         reload(d);
-        return 0;
+        return;
     }
     if (d->stopping)
-        return 0;
-    slmd_log_info("received %s, stopping", si->ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+        return;
+    slmd_log_info("received %s, stopping", signo == SIGINT ? "SIGINT" : "SIGTERM");
     d->stopping = true;
     sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
-    return sd_event_exit(d->event, 0);
+    sd_event_exit(d->event, 0);
 }
 
 /* ---- set-up ---- */
@@ -350,12 +391,6 @@ static int setup_loop(struct slmd_daemon *d, slm_error *err)
     int r = sd_event_default(&d->event);
     if (r < 0)
         return slm_errorf(err, SLM_ERR_IO, "sd_event: %s", strerror(-r));
-    static const int signals[] = {SIGTERM, SIGINT, SIGHUP};
-    for (size_t i = 0; i < SLM_ARRAY_SIZE(signals); i++) {
-        r = sd_event_add_signal(d->event, &d->signal_sources[i], signals[i], on_signal, d);
-        if (r < 0)
-            return slm_errorf(err, SLM_ERR_IO, "signal %d: %s", signals[i], strerror(-r));
-    }
     r = sd_event_set_watchdog(d->event, true);
     if (r < 0)
         return slm_errorf(err, SLM_ERR_IO, "watchdog: %s", strerror(-r));
@@ -414,6 +449,8 @@ static int start_transports(struct slmd_daemon *d, slm_error *err)
     return 0;
 }
 
+static const int handled_signals[] = {SIGTERM, SIGINT, SIGHUP};
+
 int slmd_daemon_new(const struct slmd_options *options, struct slmd_daemon **out,
                     slm_error *err)
 {
@@ -432,14 +469,9 @@ int slmd_daemon_new(const struct slmd_options *options, struct slmd_daemon **out
         return slm_errorf(err, SLM_ERR_NOMEM, "out of memory");
     }
 
-    /* Blocked before the engine starts its threads, so that they inherit the mask and the
-     * signals reach the loop's signalfd only. */
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGHUP);
-    sigprocmask(SIG_BLOCK, &mask, NULL);
+    /* Blocked while the engine starts its threads, so that they inherit the block; the
+     * loop thread takes them once everything is set up (signals.h says why not signalfd). */
+    slmd_signals_block(handled_signals, SLM_ARRAY_SIZE(handled_signals));
 
     int r = load_config(d, err);
     if (r == 0)
@@ -455,12 +487,21 @@ int slmd_daemon_new(const struct slmd_options *options, struct slmd_daemon **out
         if (r < 0)
             slm_error_prefix(err, d->config_path);
     }
+    if (r == 0) {
+        int e = slmd_signals_new(d->event, handled_signals, SLM_ARRAY_SIZE(handled_signals),
+                                 on_signal, d, &d->signals);
+        if (e < 0)
+            r = slm_errorf(err, SLM_ERR_IO, "signal handlers: %s", strerror(-e));
+    }
     if (r < 0) {
         fail(err, r);
         slmd_daemon_free(d);
         return r;
     }
     rewatch_models(d);
+    if (!slmd_transports[0])
+        slmd_log_warning("built without the D-Bus and HTTP transports (ipc/): the API socket "
+                         "accepts connections but nothing answers them yet");
     slmd_log_info("started with %s: %zu model%s configured, socket %s, D-Bus %s",
                   d->config_path, d->config->n_models, d->config->n_models == 1 ? "" : "s",
                   d->listener.path[0] ? d->listener.path : "(passed by systemd)",
@@ -491,11 +532,10 @@ void slmd_daemon_free(struct slmd_daemon *d)
     if (d->engine)
         slm_engine_free(d->engine);
     slmd_listener_close(&d->listener);
-    for (size_t i = 0; i < SLM_ARRAY_SIZE(d->signal_sources); i++)
-        sd_event_source_disable_unref(d->signal_sources[i]);
     sd_event_source_disable_unref(d->status_timer);
     sd_event_source_disable_unref(d->extend_timer);
     sd_event_source_disable_unref(d->reload_request);
+    slmd_signals_free(d->signals); /* last: a second SIGTERM meanwhile is not fatal */
     sd_event_unref(d->event);
     slmd_config_free(d->config);
     free(d->config_path);

@@ -30,17 +30,18 @@ static void free_names(char **names)
     free(names);
 }
 
-/* Returns the fd to use from those systemd passed (>= 0), -1 if none was passed, or
- * a negative slm_status if some were passed but none is usable. */
-static int take_activated(slm_error *err)
+/* Sets *out to the descriptor to use from those systemd passed, or to -1 if none was
+ * passed. Fails if some were passed but none is usable. */
+static int take_activated(int *out, slm_error *err)
 {
+    *out = -1;
     char **names = NULL;
     int n = sd_listen_fds_with_names(1, &names);
     if (n < 0)
         return slm_errorf(err, SLM_ERR_IO, "socket activation: %s", strerror(-n));
     if (n == 0) {
         free_names(names);
-        return -1;
+        return 0;
     }
     int chosen = -1;
     for (int i = 0; i < n; i++) {
@@ -65,7 +66,8 @@ static int take_activated(slm_error *err)
     int flags = fcntl(chosen, F_GETFD);
     if (flags >= 0)
         fcntl(chosen, F_SETFD, flags | FD_CLOEXEC);
-    return chosen;
+    *out = chosen;
+    return 0;
 }
 
 /* A socket file already at `path`: refuse if a server answers there, remove it if it is
@@ -182,9 +184,10 @@ int slmd_listener_open(struct slmd_listener *listener, const struct slmd_server_
 {
     memset(listener, 0, sizeof(*listener));
     listener->fd = -1;
-    int fd = take_activated(err);
-    if (fd < -1)
-        return fd;
+    int fd;
+    int r = take_activated(&fd, err);
+    if (r < 0)
+        return r;
     if (fd >= 0) {
         listener->fd = fd;
         listener->activated = true;
@@ -198,7 +201,7 @@ int slmd_listener_open(struct slmd_listener *listener, const struct slmd_server_
                       listener->path[0] ? listener->path : "(unnamed)");
         return 0;
     }
-    int r = bind_path(listener, config, err);
+    r = bind_path(listener, config, err);
     if (r < 0)
         return r;
     slmd_log_info("listening on %s (mode %04o)", listener->path, (unsigned)config->socket_mode);

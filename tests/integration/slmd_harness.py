@@ -24,7 +24,7 @@ def skip(reason):
 
 
 def shared_models_dir():
-    """/work/shared/models (SLM_SHARED), or None after printing the SKIPPED line."""
+    """The models/ folder of the reference data (SLM_SHARED), or None when it is absent."""
     shared = os.environ.get("SLM_SHARED") or "../shared"
     if not os.path.exists(os.path.join(shared, "README.md")):
         return None
@@ -113,6 +113,16 @@ class Slmd:
     def log(self):
         with open(self.stderr_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
+
+    def wait_log(self, text, timeout=TIMEOUT):
+        """Waits until `text` appears in slmd's output (log lines of engine events can
+        trail the notification that reflects them)."""
+        deadline = time.monotonic() + timeout
+        while text not in self.log():
+            if time.monotonic() > deadline:
+                raise Failure(f"timed out after {timeout}s waiting for {text!r} in the log:\n"
+                              f"{self.log()}")
+            time.sleep(0.05)
 
     def signal(self, signo):
         self.proc.send_signal(signo)
