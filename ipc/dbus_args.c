@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ipc/common/utf8.h"
+#include "ipc/status_map.h"
 #include "util/cleanup.h"
 
 int dbus_args_read_options(DBusMessageIter *iter, struct ipc_generation *g, slm_error *err)
@@ -143,7 +144,8 @@ bool dbus_args_append_info(DBusMessageIter *iter, const char *model,
               append_pair(&dict, "truncated", r->truncated ? "true" : "false") &&
               append_pair(&dict, "model", model);
     if (ok && r->status != SLM_OK)
-        ok = append_pair(&dict, "error", r->error ? r->error : "failed");
+        ok = append_pair(&dict, "error", r->error ? r->error : "failed") &&
+             append_pair(&dict, "error_name", ipc_dbus_error_name(r->status));
     if (!ok) {
         dbus_message_iter_abandon_container(iter, &dict);
         return false;

@@ -35,7 +35,8 @@ bool dbus_args_append_text(DBusMessageIter *iter, const char *text, size_t len);
 
 /* Appends the a{ss} info of a finished generation: finish_reason, prompt_tokens,
  * completion_tokens, total_tokens, cached_tokens, prompt_ms, generate_ms, truncated,
- * model, and error when it failed. */
+ * model, and when it failed error (the message) and error_name (the D-Bus error name a
+ * method call would have returned). */
 bool dbus_args_append_info(DBusMessageIter *iter, const char *model,
                            const struct slm_result *result);
 
