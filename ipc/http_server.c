@@ -275,8 +275,9 @@ static json_object *error_body(const char *message, const char *type, const char
     return body;
 }
 
-static void reply_error_v(struct http_exchange *x, unsigned status, const char *type,
-                          const char *code, const char *fmt, va_list ap)
+__attribute__((format(printf, 5, 0))) static void
+reply_error_v(struct http_exchange *x, unsigned status, const char *type, const char *code,
+              const char *fmt, va_list ap)
 {
     char message[SLM_ERROR_MSG_MAX + 128];
     vsnprintf(message, sizeof(message), fmt, ap);
@@ -627,7 +628,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     }
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt,
+                                                              va_list ap)
 {
     char text[512];
     vsnprintf(text, sizeof(text), fmt, ap);

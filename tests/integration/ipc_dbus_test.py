@@ -86,6 +86,7 @@ def test_tree_and_introspection():
         check(re.search(re.escape(prop) + r"\s+property", intro), f"{prop} missing")
     rc, out = service.dbus_send(MANAGER, "org.freedesktop.DBus.Introspectable.Introspect")
     check(rc == 0 and "ListModels" in out and "org.slmd.Slmd1.Manager" in out, out)
+    service.busctl("call", "org.slmd.Slmd1", MODEL + "tiny", "org.freedesktop.DBus.Peer", "Ping")
 
 
 def test_manager_list_and_properties():
