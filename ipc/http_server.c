@@ -407,7 +407,9 @@ static void on_job_done(void *userdata, const struct slm_result *r)
     struct http_exchange *x = job->x;
     job->done = true;
     x->n_done++;
-    if (!x->client_gone && x->conn && (!x->response || x->streaming) && !x->stream_ended)
+    /* after a failure the other jobs were cancelled: their ends say nothing new */
+    if (!x->client_gone && !x->failed && x->conn && (!x->response || x->streaming) &&
+        !x->stream_ended)
         x->route->job_done(x, job, r);
     maybe_finish(x);
     exchange_unref(x);

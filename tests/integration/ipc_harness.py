@@ -137,7 +137,12 @@ class Service:
         self.drainer.join()
         try:
             self.slmd.signal(signal.SIGTERM)
-            self.slmd.wait_exit()
+            status = self.slmd.wait_exit()
+            log = self.log()
+            # a sanitizer build reports on stderr (the log) and through the exit status
+            for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+                check(bad not in log, f"slmd: {bad}:\n{log[-6000:]}")
+            check(status == 0, f"slmd exited with {status} after SIGTERM:\n{log[-3000:]}")
         finally:
             self.slmd.close()
             if self.bus:

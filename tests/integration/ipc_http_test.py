@@ -432,10 +432,27 @@ def test_python_standard_library_client():
     conn.close()
 
 
+def test_request_timeout():
+    short = Service(slmd, {"tiny": [f"path: {TINY}", "preload: true"]},
+                    server_extra="  request_timeout: 1s\n", bus=False)
+    try:
+        start = time.monotonic()
+        status, body = short.http("POST", "/v1/completions",
+                                  {"model": "tiny", "prompt": PROMPT, "max_tokens": 1900,
+                                   "ignore_eos": True})
+        took = time.monotonic() - start
+        check(status == 504 and body["error"]["code"] == "timeout", f"{status} {body}")
+        check(took < 5, f"answered after {took:.1f}s")
+        check(short.metric("slmd_sequences_active", "tiny") == 0, "slot still taken")
+    finally:
+        short.close()
+
+
 try:
     run_tests([test_models_health_metrics, test_completion_equals_offline, test_chat_completion,
                test_streaming, test_encoders, test_tokenize_detokenize, test_errors,
                test_queue_full_is_429, test_forbidden_peer, test_disconnects_free_the_slot,
-               test_stalled_clients_do_not_block, test_python_standard_library_client])
+               test_stalled_clients_do_not_block, test_python_standard_library_client,
+               test_request_timeout])
 finally:
     service.close()
