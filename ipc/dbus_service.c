@@ -319,8 +319,13 @@ static DBusHandlerResult on_message(DBusConnection *conn, DBusMessage *msg, void
         return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
     const char *sender = dbus_message_get_sender(msg);
     /* introspection describes the API, not the models' data: anyone may read it */
-    if (!sender || is_introspect(msg)) {
+    if (is_introspect(msg)) {
         process(s, msg, NULL);
+        return DBUS_HANDLER_RESULT_HANDLED;
+    }
+    if (!sender) { /* the bus names every sender; without one there is no one to check */
+        struct dbus_call call = {.service = s, .message = msg, .path = "", .sender = ""};
+        dbus_reply_error(&call, SLM_DBUS_ERROR_ACCESS_DENIED, "a call without a sender");
         return DBUS_HANDLER_RESULT_HANDLED;
     }
     struct dbus_caller *c = find_caller(s, sender);
