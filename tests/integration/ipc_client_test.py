@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 from ipc_harness import (Service, check, reference_models, run_tests, skip,
-                         slm_generate_offline, tool, TIMEOUT)
+                         slm_generate_offline, tool, without_root, TIMEOUT)
 
 slmd, slm = sys.argv[1], sys.argv[2]
 for binary in (slmd, slm):
@@ -71,6 +71,8 @@ def test_list_and_ps():
 
 
 def test_load_unload():
+    if without_root("slm load and unload"):
+        return
     ok("unload", "tiny", "--daemon")
     check(re.search(r"^tiny\s+generate\s+llama\s+no$", ok("list", "--daemon"), re.M), "unloaded")
     ok("load", "tiny", "--daemon")

@@ -40,6 +40,16 @@ def stranger_uid():
 
 
 STRANGER = stranger_uid()
+IS_ROOT = os.geteuid() == 0
+
+
+def without_root(what):
+    """True (after saying so) when the tests do not run as root: switching uids and the
+    root-only Manager methods cannot be tried then."""
+    if IS_ROOT:
+        return False
+    print(f"note: not root, so {what} is not checked")
+    return True
 
 BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
@@ -280,5 +290,6 @@ def parse_busctl_string(text):
 
 
 __all__ = ["Service", "PrivateBus", "UnixHTTPConnection", "raw_request", "reference_models",
-           "slm_generate_offline", "parse_busctl_string", "tool", "STRANGER", "Failure",
+           "slm_generate_offline", "parse_busctl_string", "tool", "STRANGER", "IS_ROOT",
+           "without_root", "Failure",
            "check", "run_tests", "skip", "TIMEOUT"]
