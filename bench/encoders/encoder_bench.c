@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kernels/matmul.h"
 #include "slm/model.h"
 
 #define MAX_SHAPES 16
@@ -79,6 +80,7 @@ int main(int argc, char **argv)
                                          {"threads", required_argument, NULL, 't'},
                                          {"seconds", required_argument, NULL, 'S'},
                                          {"shape", required_argument, NULL, 'x'},
+                                         {"blas-min-tokens", required_argument, NULL, 'B'},
                                          {0}};
     const char *path = NULL;
     int threads = 2;
@@ -91,6 +93,7 @@ int main(int argc, char **argv)
         case 'm': path = optarg; break;
         case 't': threads = atoi(optarg); break;
         case 'S': seconds = atof(optarg); break;
+        case 'B': slm_matmul_set_blas_min_tokens(atoi(optarg)); break;
         case 'x':
             if (custom == MAX_SHAPES || sscanf(optarg, "%u:%u", &lens[custom], &batches[custom]) != 2)
                 return 2;

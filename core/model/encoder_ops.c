@@ -41,13 +41,6 @@ static void add_bias(float *row, const float *b, uint32_t n)
             row[j] += b[j];
 }
 
-/* erf GELU as BERT defines it: 0.5 x (1 + erf(x / sqrt 2)). */
-static void gelu_erf(float *x, uint32_t n)
-{
-    for (uint32_t j = 0; j < n; j++)
-        x[j] = 0.5f * x[j] * (1.0f + erff(x[j] * (float)M_SQRT1_2));
-}
-
 /* GELU's tanh approximation ("gelu_new"): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
 static void gelu_tanh(float *x, uint32_t n)
 {
@@ -83,7 +76,7 @@ static void row_op(const struct row_job *j, uint32_t t)
         float *row = j->out + (size_t)t * j->width;
         add_bias(row, j->b, j->width);
         if (j->act == ENCODER_ACT_GELU)
-            gelu_erf(row, j->width);
+            slm_ops()->gelu(row, (int)j->width); /* erf GELU, as BERT defines it */
         else if (j->act == ENCODER_ACT_GELU_TANH)
             gelu_tanh(row, j->width);
         else
