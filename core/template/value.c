@@ -52,16 +52,23 @@ int tpl_step(struct tpl_render *r, uint64_t n)
     return 0;
 }
 
+int tpl_fail_memory(struct tpl_render *r)
+{
+    if (failed(r))
+        return -1;
+    if (tpl_arena_over_limit(r->arena))
+        return tpl_fail(r, "template exceeded its memory limit of %zu bytes",
+                        r->limits.max_memory);
+    slm_errorf(&r->error, SLM_ERR_NOMEM, "line %" PRIu32 ": out of memory", r->line);
+    return -1;
+}
+
 void *tpl_alloc(struct tpl_render *r, size_t size)
 {
     void *p = tpl_arena_alloc(r->arena, size);
-    if (p)
-        return p;
-    if (tpl_arena_over_limit(r->arena))
-        tpl_fail(r, "template exceeded its memory limit of %zu bytes", r->limits.max_memory);
-    else if (!failed(r))
-        slm_errorf(&r->error, SLM_ERR_NOMEM, "line %" PRIu32 ": out of memory", r->line);
-    return NULL;
+    if (!p)
+        tpl_fail_memory(r);
+    return p;
 }
 
 void *tpl_alloc_array(struct tpl_render *r, size_t count, size_t size)
@@ -90,11 +97,8 @@ static int grow_array(struct tpl_render *r, void **items, size_t *cap, size_t ne
         return tpl_fail(r, "template exceeded its memory limit of %zu bytes",
                         r->limits.max_memory);
     void *p = tpl_arena_grow(r->arena, *items, old_bytes, new_bytes);
-    if (!p) {
-        /* report through tpl_alloc's path for the right message */
-        tpl_alloc(r, SIZE_MAX / 2);
-        return -1;
-    }
+    if (!p)
+        return tpl_fail_memory(r);
     *items = p;
     *cap = new_cap;
     return 0;
@@ -287,10 +291,8 @@ int tpl_sbuf_put(struct tpl_render *r, struct tpl_sbuf *b, const char *p, size_t
             if (slm_mul_size(cap, 2, &cap))
                 return tpl_fail(r, "string too long");
         char *q = tpl_arena_grow(r->arena, b->ptr, b->cap, cap);
-        if (!q) {
-            tpl_alloc(r, SIZE_MAX / 2);
-            return -1;
-        }
+        if (!q)
+            return tpl_fail_memory(r);
         b->ptr = q;
         b->cap = cap;
     }

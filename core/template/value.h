@@ -157,6 +157,8 @@ int tpl_raise(struct tpl_render *r, struct tpl_str message);
 int tpl_fail_undefined(struct tpl_render *r, struct tpl_value undefined);
 /* Charges `n` steps to the budget. */
 int tpl_step(struct tpl_render *r, uint64_t n);
+/* Reports a failed allocation: the memory limit, or malloc's failure. */
+int tpl_fail_memory(struct tpl_render *r);
 /* Allocation that reports the memory limit on failure. */
 void *tpl_alloc(struct tpl_render *r, size_t size);
 void *tpl_alloc_array(struct tpl_render *r, size_t count, size_t size);
