@@ -41,6 +41,11 @@ int tpl_apply_test(struct tpl_render *r, struct tpl_str name, struct tpl_value v
 
 /* ---- argument binding for builtins ---- */
 
+/* The parameter names of a builtin and their count: TPL_NAMES("width", "first"). */
+#define TPL_NAMES(...)                                                                             \
+    ((const char *const[]){__VA_ARGS__}),                                                          \
+        sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)
+
 /* Binds positional and keyword arguments to `names` (in order) of a builtin called `fn`:
  * slots given neither way keep what `bound` held before (the defaults). Fails on unknown
  * keywords, duplicates and too many positional arguments. */

@@ -25,7 +25,7 @@ enum tpl_kind {
     TPL_FLOAT,
     TPL_STR,
     TPL_LIST,
-    TPL_TUPLE,     /* shares struct tpl_list; never modified after it is built */
+    TPL_TUPLE, /* shares struct tpl_list; never modified after it is built */
     TPL_DICT,
     TPL_NAMESPACE, /* jinja2's namespace(): attributes kept in a dict */
     TPL_FUNC,
@@ -141,9 +141,9 @@ struct tpl_render {
     struct slm_template_limits limits;
     uint64_t steps;
     uint32_t depth;
-    uint32_t line;      /* line of the node being run, for error messages */
-    slm_error error;    /* set once, by the first failure */
-    struct tpl_sbuf *out; /* where printed text goes: the output, or a capture */
+    uint32_t line;             /* line of the node being run, for error messages */
+    slm_error error;           /* set once, by the first failure */
+    struct tpl_sbuf *out;      /* where printed text goes: the output, or a capture */
     struct tpl_scope *globals; /* the template's top-level frame */
     bool have_strftime_now;
     /* The text a filter block or a block set captured, fed to its filter chain. */
@@ -164,7 +164,10 @@ void *tpl_alloc(struct tpl_render *r, size_t size);
 void *tpl_alloc_array(struct tpl_render *r, size_t count, size_t size);
 
 /* ---- constructors ---- */
-static inline struct tpl_value tpl_none(void) { return (struct tpl_value){.kind = TPL_NONE}; }
+static inline struct tpl_value tpl_none(void)
+{
+    return (struct tpl_value){.kind = TPL_NONE};
+}
 static inline struct tpl_value tpl_bool(bool b)
 {
     return (struct tpl_value){.kind = TPL_BOOL, .b = b};
