@@ -38,15 +38,30 @@ int tpl_bind_args(struct tpl_render *r, const char *fn, const struct tpl_args *a
     return 0;
 }
 
-static bool int_arg(struct tpl_value v, int64_t *out)
+int tpl_no_args(struct tpl_render *r, const char *fn, const struct tpl_args *args)
 {
+    if (args->n_pos || args->n_kw) return tpl_fail(r, "%s() takes no arguments", fn);
+    return 0;
+}
+
+int tpl_arg_int(struct tpl_render *r, const char *fn, struct tpl_value v, int64_t *out)
+{
+    *out = 0;
     if (v.kind == TPL_INT)
         *out = v.i;
     else if (v.kind == TPL_BOOL)
         *out = v.b;
     else
-        return false;
-    return true;
+        return tpl_fail(r, "%s(): '%s' object cannot be interpreted as an integer", fn,
+                        tpl_type_name(v));
+    return 0;
+}
+
+int tpl_arg_str(struct tpl_render *r, const char *fn, struct tpl_value v)
+{
+    if (v.kind != TPL_STR)
+        return tpl_fail(r, "%s() argument must be str, not %s", fn, tpl_type_name(v));
+    return 0;
 }
 
 static int builtin_range(struct tpl_render *r, struct tpl_value self, const struct tpl_args *args,
@@ -57,9 +72,7 @@ static int builtin_range(struct tpl_render *r, struct tpl_value self, const stru
     if (args->n_pos < 1 || args->n_pos > 3)
         return tpl_fail(r, "range expected 1 to 3 arguments, got %zu", args->n_pos);
     for (size_t i = 0; i < args->n_pos; i++)
-        if (!int_arg(args->pos[i], &v[args->n_pos == 1 ? 1 : i]))
-            return tpl_fail(r, "'%s' object cannot be interpreted as an integer",
-                            tpl_type_name(args->pos[i]));
+        if (tpl_arg_int(r, "range", args->pos[i], &v[args->n_pos == 1 ? 1 : i]) < 0) return -1;
     int64_t start = v[0], stop = v[1], step = v[2];
     if (step == 0) return tpl_fail(r, "range() arg 3 must not be zero");
     /* the count, computed in unsigned arithmetic so that no difference overflows */

@@ -7,25 +7,6 @@
 
 #include "template/access.h"
 
-int tpl_filter_no_args(struct tpl_render *r, const char *fn, const struct tpl_args *a)
-{
-    if (a->n_pos || a->n_kw) return tpl_fail(r, "filter %s takes no arguments", fn);
-    return 0;
-}
-
-int tpl_filter_int(struct tpl_render *r, const char *fn, struct tpl_value v, int64_t *out)
-{
-    *out = 0;
-    if (v.kind == TPL_INT)
-        *out = v.i;
-    else if (v.kind == TPL_BOOL)
-        *out = v.b;
-    else
-        return tpl_fail(r, "%s: '%s' object cannot be interpreted as an integer", fn,
-                        tpl_type_name(v));
-    return 0;
-}
-
 /* An attribute path "a.b.0" looked up item-first on each part, as make_attrgetter does. */
 int tpl_get_attribute(struct tpl_render *r, struct tpl_value item, struct tpl_value attribute,
                       struct tpl_value *out)

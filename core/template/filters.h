@@ -1,4 +1,4 @@
-/* Shared by the filter files: argument helpers and the filter tables. */
+/* Shared by the filter files: attribute paths and the filter tables. */
 #ifndef SLM_TEMPLATE_FILTERS_H
 #define SLM_TEMPLATE_FILTERS_H
 
@@ -7,9 +7,6 @@
 
 #include "template/library.h"
 
-int tpl_filter_no_args(struct tpl_render *r, const char *fn, const struct tpl_args *a);
-/* An int (or bool) argument; fails naming `fn` otherwise. */
-int tpl_filter_int(struct tpl_render *r, const char *fn, struct tpl_value v, int64_t *out);
 /* An attribute path "a.b.0" looked up item-first on each part, as make_attrgetter does. */
 int tpl_get_attribute(struct tpl_render *r, struct tpl_value item, struct tpl_value attribute,
                       struct tpl_value *out);

@@ -20,7 +20,7 @@ static int f_length(struct tpl_render *r, struct tpl_value v, const struct tpl_a
                     struct tpl_value *out)
 {
     size_t n;
-    if (tpl_filter_no_args(r, "length", a) < 0 || tpl_length(r, v, &n) < 0) return -1;
+    if (tpl_no_args(r, "length", a) < 0 || tpl_length(r, v, &n) < 0) return -1;
     *out = tpl_int((int64_t)n);
     return 0;
 }
@@ -29,7 +29,7 @@ static int f_list(struct tpl_render *r, struct tpl_value v, const struct tpl_arg
                   struct tpl_value *out)
 {
     const struct tpl_list *items;
-    if (tpl_filter_no_args(r, "list", a) < 0 || tpl_iterate(r, v, &items) < 0 ||
+    if (tpl_no_args(r, "list", a) < 0 || tpl_iterate(r, v, &items) < 0 ||
         tpl_step(r, items->len) < 0)
         return -1;
     struct tpl_list *l = tpl_list_new(r, items->len);
@@ -44,7 +44,7 @@ static int f_first(struct tpl_render *r, struct tpl_value v, const struct tpl_ar
                    struct tpl_value *out)
 {
     const struct tpl_list *items;
-    if (tpl_filter_no_args(r, "first", a) < 0 || tpl_iterate(r, v, &items) < 0) return -1;
+    if (tpl_no_args(r, "first", a) < 0 || tpl_iterate(r, v, &items) < 0) return -1;
     *out = items->len ? items->items[0] : tpl_undefined("first item", NULL);
     return 0;
 }
@@ -53,7 +53,7 @@ static int f_last(struct tpl_render *r, struct tpl_value v, const struct tpl_arg
                   struct tpl_value *out)
 {
     const struct tpl_list *items;
-    if (tpl_filter_no_args(r, "last", a) < 0 || tpl_iterate(r, v, &items) < 0) return -1;
+    if (tpl_no_args(r, "last", a) < 0 || tpl_iterate(r, v, &items) < 0) return -1;
     *out = items->len ? items->items[items->len - 1] : tpl_undefined("last item", NULL);
     return 0;
 }
@@ -61,7 +61,7 @@ static int f_last(struct tpl_render *r, struct tpl_value v, const struct tpl_arg
 static int f_reverse(struct tpl_render *r, struct tpl_value v, const struct tpl_args *a,
                      struct tpl_value *out)
 {
-    if (tpl_filter_no_args(r, "reverse", a) < 0) return -1;
+    if (tpl_no_args(r, "reverse", a) < 0) return -1;
     if (v.kind == TPL_STR) return tpl_slice(r, v, tpl_none(), tpl_none(), tpl_int(-1), out);
     const struct tpl_list *items;
     if (tpl_iterate(r, v, &items) < 0 || tpl_step(r, items->len) < 0) return -1;
@@ -77,7 +77,7 @@ static int f_reverse(struct tpl_render *r, struct tpl_value v, const struct tpl_
 static int f_items(struct tpl_render *r, struct tpl_value v, const struct tpl_args *a,
                    struct tpl_value *out)
 {
-    if (tpl_filter_no_args(r, "items", a) < 0) return -1;
+    if (tpl_no_args(r, "items", a) < 0) return -1;
     struct tpl_list *l = tpl_list_new(r, v.kind == TPL_DICT ? v.dict->len : 0);
     if (!l) return -1;
     if (v.kind == TPL_DICT) {
@@ -144,7 +144,7 @@ static int f_batch(struct tpl_render *r, struct tpl_value v, const struct tpl_ar
     const struct tpl_list *items;
     int64_t size;
     if (tpl_bind_args(r, "batch", a, TPL_NAMES("linecount", "fill_with"), p) < 0 ||
-        tpl_filter_int(r, "batch", p[0], &size) < 0 || tpl_iterate(r, v, &items) < 0 ||
+        tpl_arg_int(r, "batch", p[0], &size) < 0 || tpl_iterate(r, v, &items) < 0 ||
         tpl_step(r, items->len) < 0)
         return -1;
     struct tpl_list *batches = tpl_list_new(r, 0), *current = NULL;

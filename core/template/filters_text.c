@@ -20,7 +20,7 @@ static int f_string(struct tpl_render *r, struct tpl_value v, const struct tpl_a
                     struct tpl_value *out)
 {
     struct tpl_str s;
-    if (tpl_filter_no_args(r, "string", a) < 0 || tpl_to_str(r, v, &s) < 0) return -1;
+    if (tpl_no_args(r, "string", a) < 0 || tpl_to_str(r, v, &s) < 0) return -1;
     *out = tpl_strv(s.ptr, s.len);
     return 0;
 }
@@ -29,7 +29,7 @@ static int case_filter(struct tpl_render *r, struct tpl_value v, const struct tp
                        const char *fn, int which, struct tpl_value *out)
 {
     struct tpl_str s;
-    if (tpl_filter_no_args(r, fn, a) < 0 || tpl_to_str(r, v, &s) < 0) return -1;
+    if (tpl_no_args(r, fn, a) < 0 || tpl_to_str(r, v, &s) < 0) return -1;
     if (which == 0) return tpl_str_case(r, s, TPL_UPPER, out);
     if (which == 1) return tpl_str_case(r, s, TPL_LOWER, out);
     return tpl_str_capitalize(r, s, out);
@@ -57,8 +57,7 @@ static int f_title(struct tpl_render *r, struct tpl_value v, const struct tpl_ar
                    struct tpl_value *out)
 {
     struct tpl_str s;
-    if (tpl_filter_no_args(r, "title", a) < 0 || tpl_to_str(r, v, &s) < 0 ||
-        tpl_step(r, s.len / 16) < 0)
+    if (tpl_no_args(r, "title", a) < 0 || tpl_to_str(r, v, &s) < 0 || tpl_step(r, s.len / 16) < 0)
         return -1;
     struct tpl_sbuf b = {0};
     const char *p = s.ptr, *end = s.ptr + s.len;
@@ -103,7 +102,7 @@ static int f_replace(struct tpl_render *r, struct tpl_value v, const struct tpl_
         tpl_to_str(r, v, &s) < 0 || tpl_to_str(r, p[0], &old) < 0 ||
         tpl_to_str(r, p[1], &new_text) < 0)
         return -1;
-    if (p[2].kind != TPL_NONE && tpl_filter_int(r, "replace", p[2], &count) < 0) return -1;
+    if (p[2].kind != TPL_NONE && tpl_arg_int(r, "replace", p[2], &count) < 0) return -1;
     return tpl_str_replace(r, s, old, new_text, count, out);
 }
 
@@ -114,7 +113,7 @@ static int f_center(struct tpl_render *r, struct tpl_value v, const struct tpl_a
     struct tpl_str s;
     int64_t w;
     if (tpl_bind_args(r, "center", a, TPL_NAMES("width"), &width) < 0 ||
-        tpl_filter_int(r, "center", width, &w) < 0 || tpl_to_str(r, v, &s) < 0)
+        tpl_arg_int(r, "center", width, &w) < 0 || tpl_to_str(r, v, &s) < 0)
         return -1;
     return tpl_str_pad(r, s, w, (struct tpl_str){" ", 1}, 0, out);
 }
@@ -123,14 +122,14 @@ static int f_escape(struct tpl_render *r, struct tpl_value v, const struct tpl_a
                     struct tpl_value *out)
 {
     struct tpl_str s;
-    if (tpl_filter_no_args(r, "escape", a) < 0 || tpl_to_str(r, v, &s) < 0) return -1;
+    if (tpl_no_args(r, "escape", a) < 0 || tpl_to_str(r, v, &s) < 0) return -1;
     return tpl_str_escape(r, s, out);
 }
 
 static int f_safe(struct tpl_render *r, struct tpl_value v, const struct tpl_args *a,
                   struct tpl_value *out)
 {
-    if (tpl_filter_no_args(r, "safe", a) < 0) return -1;
+    if (tpl_no_args(r, "safe", a) < 0) return -1;
     /* Markup(value): a string, with None and Undefined as their str() */
     if (v.kind == TPL_STR) {
         *out = v;
@@ -155,7 +154,7 @@ static int f_wordcount(struct tpl_render *r, struct tpl_value v, const struct tp
                        struct tpl_value *out)
 {
     struct tpl_str s;
-    if (tpl_filter_no_args(r, "wordcount", a) < 0 || tpl_to_str(r, v, &s) < 0 ||
+    if (tpl_no_args(r, "wordcount", a) < 0 || tpl_to_str(r, v, &s) < 0 ||
         tpl_step(r, s.len / 16) < 0)
         return -1;
     int64_t words = 0;
@@ -184,7 +183,7 @@ static int f_indent(struct tpl_render *r, struct tpl_value v, const struct tpl_a
     struct tpl_value indent_v = p[0];
     if (p[0].kind != TPL_STR) {
         int64_t width;
-        if (tpl_filter_int(r, "indent", p[0], &width) < 0 ||
+        if (tpl_arg_int(r, "indent", p[0], &width) < 0 ||
             tpl_binop(r, OP_MUL, TPL_LIT(" "), tpl_int(width), &indent_v) < 0)
             return -1;
     }
@@ -216,8 +215,8 @@ static int f_truncate(struct tpl_render *r, struct tpl_value v, const struct tpl
     struct tpl_str s;
     int64_t length, leeway = 5;
     if (tpl_bind_args(r, "truncate", a, TPL_NAMES("length", "killwords", "end", "leeway"), p) < 0 ||
-        tpl_to_str(r, v, &s) < 0 || tpl_filter_int(r, "truncate", p[0], &length) < 0 ||
-        (p[3].kind != TPL_NONE && tpl_filter_int(r, "truncate", p[3], &leeway) < 0))
+        tpl_to_str(r, v, &s) < 0 || tpl_arg_int(r, "truncate", p[0], &length) < 0 ||
+        (p[3].kind != TPL_NONE && tpl_arg_int(r, "truncate", p[3], &leeway) < 0))
         return -1;
     if (p[2].kind != TPL_STR) return tpl_fail(r, "truncate: end must be a string");
     int64_t end_len = (int64_t)tpl_utf8_count(p[2].s);
@@ -346,7 +345,7 @@ static int f_int(struct tpl_render *r, struct tpl_value v, const struct tpl_args
     int64_t base, i;
     double f;
     if (tpl_bind_args(r, "int", a, TPL_NAMES("default", "base"), p) < 0 ||
-        tpl_filter_int(r, "int", p[1], &base) < 0)
+        tpl_arg_int(r, "int", p[1], &base) < 0)
         return -1;
     switch (v.kind) {
     case TPL_INT:
@@ -396,7 +395,7 @@ static int f_float(struct tpl_render *r, struct tpl_value v, const struct tpl_ar
 static int f_abs(struct tpl_render *r, struct tpl_value v, const struct tpl_args *a,
                  struct tpl_value *out)
 {
-    if (tpl_filter_no_args(r, "abs", a) < 0) return -1;
+    if (tpl_no_args(r, "abs", a) < 0) return -1;
     if (v.kind == TPL_FLOAT) {
         *out = tpl_float(fabs(v.f));
     } else if (v.kind == TPL_INT || v.kind == TPL_BOOL) {
@@ -432,7 +431,7 @@ static int f_round(struct tpl_render *r, struct tpl_value v, const struct tpl_ar
     struct tpl_value p[2] = {tpl_int(0), TPL_LIT("common")};
     int64_t precision;
     if (tpl_bind_args(r, "round", a, TPL_NAMES("precision", "method"), p) < 0 ||
-        tpl_filter_int(r, "round", p[0], &precision) < 0)
+        tpl_arg_int(r, "round", p[0], &precision) < 0)
         return -1;
     if (p[1].kind != TPL_STR) return tpl_fail(r, "method must be common, ceil or floor");
     struct tpl_str m = p[1].s;

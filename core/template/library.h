@@ -52,6 +52,11 @@ int tpl_apply_test(struct tpl_render *r, struct tpl_str name, struct tpl_value v
 int tpl_bind_args(struct tpl_render *r, const char *fn, const struct tpl_args *args,
                   const char *const *names, size_t n_names, struct tpl_value *bound);
 
+/* Argument checks for builtins called `fn`: no arguments at all, an int (or bool), a str. */
+int tpl_no_args(struct tpl_render *r, const char *fn, const struct tpl_args *args);
+int tpl_arg_int(struct tpl_render *r, const char *fn, struct tpl_value v, int64_t *out);
+int tpl_arg_str(struct tpl_render *r, const char *fn, struct tpl_value v);
+
 /* tojson: json.dumps(v, ensure_ascii, indent, separators, sort_keys) as Hugging Face
  * configures it (ensure_ascii=False unless asked). `indent` is None, an int or a string. */
 int tpl_write_json(struct tpl_render *r, struct tpl_sbuf *b, struct tpl_value v,

@@ -5,32 +5,6 @@
 
 #include "template/methods.h"
 
-int tpl_need_str(struct tpl_render *r, const char *fn, struct tpl_value v)
-{
-    if (v.kind != TPL_STR)
-        return tpl_fail(r, "%s() argument must be str, not %s", fn, tpl_type_name(v));
-    return 0;
-}
-
-int tpl_need_int(struct tpl_render *r, const char *fn, struct tpl_value v, int64_t *out)
-{
-    *out = 0;
-    if (v.kind == TPL_INT)
-        *out = v.i;
-    else if (v.kind == TPL_BOOL)
-        *out = v.b;
-    else
-        return tpl_fail(r, "%s(): '%s' object cannot be interpreted as an integer", fn,
-                        tpl_type_name(v));
-    return 0;
-}
-
-int tpl_method_no_args(struct tpl_render *r, const char *fn, const struct tpl_args *a)
-{
-    if (a->n_pos || a->n_kw) return tpl_fail(r, "%s() takes no arguments", fn);
-    return 0;
-}
-
 /* ---- list and tuple ---- */
 
 static int list_append(struct tpl_render *r, struct tpl_value self, const struct tpl_args *a,
@@ -65,7 +39,7 @@ static int list_insert(struct tpl_render *r, struct tpl_value self, const struct
     struct tpl_value v[2] = {tpl_undefined("index", NULL), tpl_undefined("object", NULL)};
     int64_t index;
     if (tpl_bind_args(r, "insert", a, TPL_NAMES("index", "object"), v) < 0 ||
-        tpl_need_int(r, "insert", v[0], &index) < 0 || tpl_list_push(r, self.list, v[1]) < 0 ||
+        tpl_arg_int(r, "insert", v[0], &index) < 0 || tpl_list_push(r, self.list, v[1]) < 0 ||
         tpl_step(r, self.list->len) < 0)
         return -1;
     int64_t len = (int64_t)self.list->len - 1;
@@ -84,7 +58,7 @@ static int list_pop(struct tpl_render *r, struct tpl_value self, const struct tp
     struct tpl_value v = tpl_int(-1);
     int64_t index;
     if (tpl_bind_args(r, "pop", a, TPL_NAMES("index"), &v) < 0 ||
-        tpl_need_int(r, "pop", v, &index) < 0)
+        tpl_arg_int(r, "pop", v, &index) < 0)
         return -1;
     int64_t len = (int64_t)self.list->len;
     if (len == 0) return tpl_fail(r, "pop from empty list");
@@ -160,7 +134,7 @@ static int seq_count(struct tpl_render *r, struct tpl_value self, const struct t
 static int list_reverse(struct tpl_render *r, struct tpl_value self, const struct tpl_args *a,
                         struct tpl_value *out)
 {
-    if (tpl_method_no_args(r, "reverse", a) < 0 || tpl_step(r, self.list->len) < 0) return -1;
+    if (tpl_no_args(r, "reverse", a) < 0 || tpl_step(r, self.list->len) < 0) return -1;
     struct tpl_list *l = self.list;
     for (size_t i = 0, j = l->len; i + 1 < j; i++, j--) {
         struct tpl_value t = l->items[i];
@@ -174,7 +148,7 @@ static int list_reverse(struct tpl_render *r, struct tpl_value self, const struc
 static int list_copy(struct tpl_render *r, struct tpl_value self, const struct tpl_args *a,
                      struct tpl_value *out)
 {
-    if (tpl_method_no_args(r, "copy", a) < 0 || tpl_step(r, self.list->len) < 0) return -1;
+    if (tpl_no_args(r, "copy", a) < 0 || tpl_step(r, self.list->len) < 0) return -1;
     struct tpl_list *l = tpl_list_new(r, self.list->len);
     if (!l) return -1;
     if (self.list->len)
@@ -187,7 +161,7 @@ static int list_copy(struct tpl_render *r, struct tpl_value self, const struct t
 static int list_clear(struct tpl_render *r, struct tpl_value self, const struct tpl_args *a,
                       struct tpl_value *out)
 {
-    if (tpl_method_no_args(r, "clear", a) < 0) return -1;
+    if (tpl_no_args(r, "clear", a) < 0) return -1;
     self.list->len = 0;
     *out = tpl_none();
     return 0;
@@ -199,7 +173,7 @@ static int dict_view(struct tpl_render *r, struct tpl_value self, const struct t
                      const char *fn, int which, struct tpl_value *out)
 {
     const struct tpl_dict *d = self.dict;
-    if (tpl_method_no_args(r, fn, a) < 0 || tpl_step(r, d->len) < 0) return -1;
+    if (tpl_no_args(r, fn, a) < 0 || tpl_step(r, d->len) < 0) return -1;
     struct tpl_list *l = tpl_list_new(r, d->len);
     if (!l) return -1;
     for (size_t i = 0; i < d->len; i++) {
@@ -305,7 +279,7 @@ static int dict_copy(struct tpl_render *r, struct tpl_value self, const struct t
                      struct tpl_value *out)
 {
     struct tpl_dict *d = tpl_dict_new(r);
-    if (tpl_method_no_args(r, "copy", a) < 0 || !d) return -1;
+    if (tpl_no_args(r, "copy", a) < 0 || !d) return -1;
     for (size_t i = 0; i < self.dict->len; i++)
         if (tpl_dict_set(r, d, self.dict->entries[i].key, self.dict->entries[i].value) < 0)
             return -1;

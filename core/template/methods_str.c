@@ -11,7 +11,7 @@ static int strip_common(struct tpl_render *r, struct tpl_value self, const struc
 {
     struct tpl_value chars = tpl_none();
     if (tpl_bind_args(r, fn, a, TPL_NAMES("chars"), &chars) < 0) return -1;
-    if (chars.kind != TPL_NONE && tpl_need_str(r, fn, chars) < 0) return -1;
+    if (chars.kind != TPL_NONE && tpl_arg_str(r, fn, chars) < 0) return -1;
     struct tpl_str s = tpl_py_strip(self.s, left, right, chars.kind == TPL_STR ? &chars.s : NULL);
     *out = tpl_strv(s.ptr, s.len);
     return tpl_step(r, self.s.len / 64);
@@ -39,9 +39,9 @@ static int split_common(struct tpl_render *r, struct tpl_value self, const struc
     struct tpl_value v[2] = {tpl_none(), tpl_int(-1)};
     int64_t maxsplit;
     if (tpl_bind_args(r, fn, a, TPL_NAMES("sep", "maxsplit"), v) < 0 ||
-        tpl_need_int(r, fn, v[1], &maxsplit) < 0)
+        tpl_arg_int(r, fn, v[1], &maxsplit) < 0)
         return -1;
-    if (v[0].kind != TPL_NONE && tpl_need_str(r, fn, v[0]) < 0) return -1;
+    if (v[0].kind != TPL_NONE && tpl_arg_str(r, fn, v[0]) < 0) return -1;
     return tpl_str_split(r, self.s, v[0].kind == TPL_STR ? &v[0].s : NULL, maxsplit, from_right,
                          out);
 }
@@ -111,22 +111,22 @@ static int str_endswith(struct tpl_render *r, struct tpl_value self, const struc
 static int str_upper(struct tpl_render *r, struct tpl_value self, const struct tpl_args *a,
                      struct tpl_value *out)
 {
-    return tpl_method_no_args(r, "upper", a) < 0 ? -1 : tpl_str_case(r, self.s, TPL_UPPER, out);
+    return tpl_no_args(r, "upper", a) < 0 ? -1 : tpl_str_case(r, self.s, TPL_UPPER, out);
 }
 static int str_lower(struct tpl_render *r, struct tpl_value self, const struct tpl_args *a,
                      struct tpl_value *out)
 {
-    return tpl_method_no_args(r, "lower", a) < 0 ? -1 : tpl_str_case(r, self.s, TPL_LOWER, out);
+    return tpl_no_args(r, "lower", a) < 0 ? -1 : tpl_str_case(r, self.s, TPL_LOWER, out);
 }
 static int str_title(struct tpl_render *r, struct tpl_value self, const struct tpl_args *a,
                      struct tpl_value *out)
 {
-    return tpl_method_no_args(r, "title", a) < 0 ? -1 : tpl_str_title(r, self.s, out);
+    return tpl_no_args(r, "title", a) < 0 ? -1 : tpl_str_title(r, self.s, out);
 }
 static int str_capitalize(struct tpl_render *r, struct tpl_value self, const struct tpl_args *a,
                           struct tpl_value *out)
 {
-    return tpl_method_no_args(r, "capitalize", a) < 0 ? -1 : tpl_str_capitalize(r, self.s, out);
+    return tpl_no_args(r, "capitalize", a) < 0 ? -1 : tpl_str_capitalize(r, self.s, out);
 }
 
 static int str_replace(struct tpl_render *r, struct tpl_value self, const struct tpl_args *a,
@@ -135,8 +135,8 @@ static int str_replace(struct tpl_render *r, struct tpl_value self, const struct
     struct tpl_value v[3] = {tpl_undefined("old", NULL), tpl_undefined("new", NULL), tpl_int(-1)};
     int64_t count;
     if (tpl_bind_args(r, "replace", a, TPL_NAMES("old", "new", "count"), v) < 0 ||
-        tpl_need_str(r, "replace", v[0]) < 0 || tpl_need_str(r, "replace", v[1]) < 0 ||
-        tpl_need_int(r, "replace", v[2], &count) < 0)
+        tpl_arg_str(r, "replace", v[0]) < 0 || tpl_arg_str(r, "replace", v[1]) < 0 ||
+        tpl_arg_int(r, "replace", v[2], &count) < 0)
         return -1;
     return tpl_str_replace(r, self.s, v[0].s, v[1].s, count, out);
 }
@@ -145,7 +145,7 @@ static int find_common(struct tpl_render *r, struct tpl_value self, const struct
                        const char *fn, bool from_right, bool must_find, struct tpl_value *out)
 {
     struct tpl_value sub = tpl_undefined("sub", NULL);
-    if (tpl_bind_args(r, fn, a, TPL_NAMES("sub"), &sub) < 0 || tpl_need_str(r, fn, sub) < 0 ||
+    if (tpl_bind_args(r, fn, a, TPL_NAMES("sub"), &sub) < 0 || tpl_arg_str(r, fn, sub) < 0 ||
         tpl_step(r, 1 + self.s.len / 64) < 0)
         return -1;
     int64_t at = tpl_str_find(self.s, sub.s, from_right);
@@ -175,7 +175,7 @@ static int str_count(struct tpl_render *r, struct tpl_value self, const struct t
 {
     struct tpl_value sub = tpl_undefined("sub", NULL);
     if (tpl_bind_args(r, "count", a, TPL_NAMES("sub"), &sub) < 0 ||
-        tpl_need_str(r, "count", sub) < 0 || tpl_step(r, 1 + self.s.len / 64) < 0)
+        tpl_arg_str(r, "count", sub) < 0 || tpl_step(r, 1 + self.s.len / 64) < 0)
         return -1;
     int64_t n = 0;
     if (sub.s.len == 0) {
@@ -281,7 +281,7 @@ static int str_format(struct tpl_render *r, struct tpl_value self, const struct 
 static int str_class(struct tpl_render *r, struct tpl_value self, const struct tpl_args *a,
                      const char *fn, int cls, struct tpl_value *out)
 {
-    if (tpl_method_no_args(r, fn, a) < 0) return -1;
+    if (tpl_no_args(r, fn, a) < 0) return -1;
     const char *p = self.s.ptr, *end = self.s.ptr + self.s.len;
     bool ok = p < end, any_cased = false;
     while (ok && p < end) {
@@ -354,7 +354,7 @@ static int affix_remove(struct tpl_render *r, struct tpl_value self, const struc
                         const char *fn, bool at_end, struct tpl_value *out)
 {
     struct tpl_value affix = tpl_undefined("affix", NULL);
-    if (tpl_bind_args(r, fn, a, TPL_NAMES("affix"), &affix) < 0 || tpl_need_str(r, fn, affix) < 0)
+    if (tpl_bind_args(r, fn, a, TPL_NAMES("affix"), &affix) < 0 || tpl_arg_str(r, fn, affix) < 0)
         return -1;
     struct tpl_str s = self.s;
     if (affix.s.len <= s.len) {
@@ -385,7 +385,7 @@ static int pad_common(struct tpl_render *r, struct tpl_value self, const struct 
     struct tpl_value v[2] = {tpl_undefined("width", NULL), TPL_LIT(" ")};
     int64_t width;
     if (tpl_bind_args(r, fn, a, TPL_NAMES("width", "fillchar"), v) < 0 ||
-        tpl_need_int(r, fn, v[0], &width) < 0 || tpl_need_str(r, fn, v[1]) < 0)
+        tpl_arg_int(r, fn, v[0], &width) < 0 || tpl_arg_str(r, fn, v[1]) < 0)
         return -1;
     if (tpl_utf8_count(v[1].s) != 1)
         return tpl_fail(r, "The fill character must be exactly one character long");
