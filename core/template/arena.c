@@ -145,7 +145,3 @@ bool tpl_arena_over_limit(const struct tpl_arena *arena)
 {
     return arena->over_limit;
 }
-size_t tpl_arena_bytes(const struct tpl_arena *arena)
-{
-    return arena->bytes;
-}

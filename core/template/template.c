@@ -107,9 +107,9 @@ int slm_template_render_ex(const slm_template *tmpl, const struct slm_template_i
     struct tpl_sbuf output = {.max = r.limits.max_output};
     r.out = &output;
     int rc = -1;
-    if ((r.globals = tpl_scope_new(&r, NULL)) &&
-        tpl_build_context(&r, input, options, r.globals) == 0 &&
-        tpl_run(&r, tmpl->body, r.globals) == 0) {
+    struct tpl_scope *globals = tpl_scope_new(&r, NULL);
+    if (globals && tpl_build_context(&r, input, options, globals) == 0 &&
+        tpl_run(&r, tmpl->body, globals) == 0) {
         char *text = malloc(output.len + 1);
         if (text) {
             if (output.len) memcpy(text, output.ptr, output.len);

@@ -103,7 +103,6 @@ struct tpl_func {
     /* A macro or a call block's caller: its definition and the scope it was defined in. */
     const struct tpl_macro_def *macro;
     struct tpl_scope *closure;
-    struct tpl_func *caller; /* the caller() a call block passes to this macro call */
 };
 
 /* The `loop` variable of one for loop. */
@@ -141,10 +140,9 @@ struct tpl_render {
     struct slm_template_limits limits;
     uint64_t steps;
     uint32_t depth;
-    uint32_t line;             /* line of the node being run, for error messages */
-    slm_error error;           /* set once, by the first failure */
-    struct tpl_sbuf *out;      /* where printed text goes: the output, or a capture */
-    struct tpl_scope *globals; /* the template's top-level frame */
+    uint32_t line;        /* line of the node being run, for error messages */
+    slm_error error;      /* set once, by the first failure */
+    struct tpl_sbuf *out; /* where printed text goes: the output, or a capture */
     bool have_strftime_now;
     /* The text a filter block or a block set captured, fed to its filter chain. */
     struct tpl_value filter_hole;
