@@ -10,6 +10,9 @@ PKGS="build-essential cmake pkg-config libsystemd-dev libdbus-1-dev libyaml-dev
       dbus curl systemd"
 if [ "${1:-}" = "--test" ]; then
   PKGS="$PKGS clang libclang-rt-14-dev valgrind python3 systemd-container"
+  # the service's tests: the .deb (cpack's shlibdeps), the D-Bus policy check, and the
+  # man pages that `systemd-analyze verify` looks up
+  PKGS="$PKGS dpkg-dev python3-dbus man-db"
 fi
 missing=""
 for p in $PKGS; do

@@ -39,6 +39,11 @@ struct slm_type_traits {
     slm_from_float_fn from_float; /* quantize (reference rounding); NULL if not writable */
     slm_vec_dot_fn vec_dot;       /* NULL if the type cannot be a weight */
     slm_gemm_tile_fn gemm_tile;   /* NULL: the matmul driver loops over vec_dot */
+    uint8_t tile_rows, tile_cols; /* largest nr and nc gemm_tile accepts */
+    /* Quantizes activation rows into the layout gemm_tile reads, when that differs from
+     * vec_dot_type's own (a SIMD level may regroup the blocks); rows have the byte size
+     * of vec_dot_type rows. NULL: vec_dot_type's from_float. */
+    slm_from_float_fn tile_from_float;
 };
 
 /* Vector operations used by the forward passes. All lengths in elements. */
@@ -75,14 +80,26 @@ enum slm_cpu_level {
 /* Idempotent and thread-safe; every other function here calls it. */
 void slm_kernels_init(void);
 
+/* The active level, and the best one this CPU and build support. */
 enum slm_cpu_level slm_cpu_level(void);
+enum slm_cpu_level slm_cpu_level_best(void);
 const char *slm_cpu_level_name(enum slm_cpu_level level);
+/* Why SLM_CPU_LEVEL was ignored (it may only lower the level), or NULL. The same line is
+ * printed once on stderr when the kernels start. */
+const char *slm_cpu_level_note(void);
+/* True for GENERIC and every level of this architecture up to the best one. */
+bool slm_cpu_level_supported(enum slm_cpu_level level);
 /* Space-separated features the CPU reports that matter to us ("avx2 fma f16c ..."). */
 const char *slm_cpu_features(void);
 
 /* Active kernels (SIMD where available). NULL for a type slmd cannot use. */
 const struct slm_type_traits *slm_traits(enum slm_type type);
 const struct slm_vec_ops *slm_ops(void);
+
+/* The kernels of one level, whatever the active one is (tests and benchmarks compare
+ * levels); NULL if the level is not supported here or the type is unusable. */
+const struct slm_type_traits *slm_traits_at(enum slm_cpu_level level, enum slm_type type);
+const struct slm_vec_ops *slm_ops_at(enum slm_cpu_level level);
 
 /* The generic C kernels, for tests that compare fast paths against them. */
 const struct slm_type_traits *slm_traits_generic(enum slm_type type);

@@ -1,3 +1,4 @@
+/* ctest-labels: threads */
 /* The pool runs every thread once per run, shares work exactly once per item, and its
  * barrier separates phases. */
 #include "slm/pool.h"

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "slm/error.h"
+#include "slm/sampler.h"
 #include "slm/template.h" /* struct slm_chat_message */
 #include "slm/types.h"
 
@@ -36,23 +37,6 @@ enum slm_task {
 };
 const char *slm_task_name(enum slm_task task); /* "generate", "chat", ... */
 bool slm_task_from_name(const char *name, enum slm_task *out);
-
-/* Sampling settings. A field left at its "unset" value (negative numbers, has_seed false)
- * takes the model's configured default, then slmd's built-in default. */
-struct slm_sampling {
-    float temperature;       /* 0 = greedy; unset < 0 */
-    int32_t top_k;           /* 0 = off; unset < 0 */
-    float top_p;             /* 1 = off; unset < 0 */
-    float min_p;             /* 0 = off; unset < 0 */
-    float repeat_penalty;    /* 1 = off; unset < 0 */
-    int32_t repeat_last_n;   /* tokens the penalties look back over; unset < 0 */
-    float frequency_penalty; /* 0 = off; NAN = unset */
-    float presence_penalty;  /* 0 = off; NAN = unset */
-    bool has_seed;
-    uint64_t seed;
-};
-/* All fields unset. */
-void slm_sampling_unset(struct slm_sampling *s);
 
 /* One model entry of the configuration. */
 struct slm_model_spec {
@@ -175,6 +159,7 @@ struct slm_request_params {
     bool add_special;     /* TOKENIZE: add BOS/CLS/SEP as the model does */
     bool parse_special;   /* TOKENIZE/GENERATE: "<|user|>" in text becomes its token */
     bool embed_normalize; /* EMBED: L2-normalise the pooled vector */
+    bool ignore_eos;      /* GENERATE/CHAT: run to max_tokens (benchmarks, tests) */
     uint64_t client_id;   /* fairness key: the caller's uid or connection */
     uint64_t timeout_usec; /* 0 = engine default */
 };

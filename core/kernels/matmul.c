@@ -1,0 +1,292 @@
+/* The threaded matrix product; see matmul.h. */
+#include "kernels/matmul.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/kernels.h"
+#include "util/checked.h"
+
+#ifdef SLM_HAVE_BLAS
+#include <cblas.h>
+#endif
+
+/* Rows of W per work item when decoding: small enough that two to eight threads finish
+ * together (a 2048-row matrix is 128 items), large enough that the atomic counter costs
+ * nothing next to 16 row dot products. */
+#define DECODE_CHUNK_ROWS 16
+
+/* Rows per work item for tiled batches: the chunk's weight rows (16 x 1.1 KB for Q4_0 at
+ * n_in 2048) stay in L1/L2 while every token tile streams past them. */
+#define TILE_CHUNK_ROWS 16
+
+/* Elements of one activation row quantized per work item (a multiple of every block
+ * size), so that even a single token's quantization is shared by the threads. */
+#define QUANT_SEGMENT 1024
+
+/* Float weights go to sgemm from this many tokens on; below it the float vec_dot per row
+ * wins (sgemm's packing costs more than it saves). Measured in bench/kernels: see
+ * bench/kernels/README.md. */
+#define BLAS_MIN_TOKENS 32
+
+static int blas_min_tokens = BLAS_MIN_TOKENS;
+
+void slm_matmul_set_blas_min_tokens(int min_tokens) { blas_min_tokens = min_tokens; }
+
+int slm_matmul_blas_min_tokens(void) { return blas_min_tokens; }
+
+/* Rows of W per sgemm call: F32 rows are used in place; F16/BF16 rows are converted into
+ * the thread's scratch first (BLAS_CONVERT_ROWS x n_in floats). */
+#define BLAS_CHUNK_ROWS 64
+#define BLAS_CONVERT_ROWS 32
+
+/* The worst activation format per element: Q8_K keeps 292 bytes per 256 elements. */
+#define ACT_BYTES_NUM 292
+#define ACT_BYTES_DEN 256
+
+#define SCRATCH_ALIGN 64
+
+bool slm_weight_init(struct slm_weight *w, enum slm_type type, int64_t n_in, int64_t n_out,
+                     const void *data)
+{
+    uint64_t bytes;
+    if (n_in < 0 || n_out < 0 || !slm_type_row_bytes(type, (uint64_t)n_in, &bytes) ||
+        bytes > SIZE_MAX)
+        return false;
+    *w = (struct slm_weight){.type = type, .n_in = n_in, .n_out = n_out, .data = data,
+                             .row_bytes = (size_t)bytes};
+    return true;
+}
+
+static void *aligned_zalloc(size_t bytes)
+{
+    size_t rounded = (bytes + SCRATCH_ALIGN - 1) / SCRATCH_ALIGN * SCRATCH_ALIGN;
+    void *p = aligned_alloc(SCRATCH_ALIGN, rounded ? rounded : SCRATCH_ALIGN);
+    if (p)
+        memset(p, 0, rounded);
+    return p;
+}
+
+int slm_matmul_scratch_init(struct slm_matmul_scratch *s, int64_t max_n_in, int max_tok,
+                            int threads, slm_error *err)
+{
+    memset(s, 0, sizeof(*s));
+    if (max_n_in <= 0 || max_tok <= 0 || threads <= 0)
+        return slm_errorf(err, SLM_ERR_INVALID, "matmul scratch: bad size");
+    uint64_t act, conv, conv_total;
+    if (slm_mul_u64((uint64_t)max_n_in, (uint64_t)max_tok, &act) ||
+        slm_mul_u64(act / ACT_BYTES_DEN + 1, ACT_BYTES_NUM, &act) ||
+        slm_mul_u64((uint64_t)max_n_in, BLAS_CONVERT_ROWS * sizeof(float), &conv) ||
+        slm_mul_u64(conv, (uint64_t)threads, &conv_total) || act > SIZE_MAX ||
+        conv_total > SIZE_MAX)
+        return slm_errorf(err, SLM_ERR_LIMIT, "matmul scratch: size overflows");
+    s->activations = aligned_zalloc((size_t)act);
+#ifdef SLM_HAVE_BLAS
+    s->converted = aligned_zalloc((size_t)conv_total);
+#endif
+    if (!s->activations
+#ifdef SLM_HAVE_BLAS
+        || !s->converted
+#endif
+    ) {
+        slm_matmul_scratch_deinit(s);
+        return slm_errorf(err, SLM_ERR_NOMEM, "matmul scratch: out of memory");
+    }
+    s->activation_bytes = (size_t)act;
+    s->converted_per_thread = (size_t)max_n_in * BLAS_CONVERT_ROWS;
+    s->threads = threads;
+    s->max_n_in = max_n_in;
+    s->max_tok = max_tok;
+    return 0;
+}
+
+void slm_matmul_scratch_deinit(struct slm_matmul_scratch *s)
+{
+    free(s->activations);
+    free(s->converted);
+    memset(s, 0, sizeof(*s));
+}
+
+struct matmul_job {
+    const struct slm_weight *w;
+    const struct slm_type_traits *weight_traits;
+    const struct slm_type_traits *act_traits; /* NULL: x is used as it is (float weights) */
+    slm_from_float_fn quantize;               /* activation rows -> the layout used */
+    const float *x;
+    int n_tok;
+    float *y;
+    unsigned char *xq;
+    size_t xq_row_bytes;
+    float *converted;
+    size_t converted_per_thread;
+    slm_pool *pool;
+    bool use_blas;
+    bool use_tiles;
+    struct slm_work quant_work;
+    struct slm_work row_work;
+};
+
+static void quantize_activations(struct matmul_job *job)
+{
+    int64_t segments = (job->w->n_in + QUANT_SEGMENT - 1) / QUANT_SEGMENT;
+    int64_t total = segments * job->n_tok;
+    size_t seg_bytes = (size_t)job->act_traits->block_bytes *
+                       (QUANT_SEGMENT / job->act_traits->block_size);
+    for (;;) {
+        int64_t item = slm_work_next(&job->quant_work, 1);
+        if (item >= total)
+            break;
+        int64_t t = item / segments, seg = item % segments;
+        int64_t start = seg * QUANT_SEGMENT;
+        int64_t len = job->w->n_in - start < QUANT_SEGMENT ? job->w->n_in - start : QUANT_SEGMENT;
+        job->quantize(job->x + t * job->w->n_in + start,
+                                    job->xq + (size_t)t * job->xq_row_bytes +
+                                        (size_t)seg * seg_bytes,
+                                    len);
+    }
+}
+
+static const unsigned char *weight_row(const struct slm_weight *w, int64_t r)
+{
+    return (const unsigned char *)w->data + (size_t)r * w->row_bytes;
+}
+
+/* Rows [r0, r1) for every token, one vec_dot per output. */
+static void rows_vec_dot(const struct matmul_job *job, int64_t r0, int64_t r1)
+{
+    const struct slm_weight *w = job->w;
+    const void *xbase = job->act_traits ? (const void *)job->xq : (const void *)job->x;
+    size_t x_stride = job->act_traits ? job->xq_row_bytes : (size_t)w->n_in * sizeof(float);
+    slm_vec_dot_fn dot = job->weight_traits->vec_dot;
+    for (int64_t r = r0; r < r1; r++)
+        for (int t = 0; t < job->n_tok; t++)
+            dot(w->n_in, &job->y[(size_t)t * (size_t)w->n_out + (size_t)r], weight_row(w, r),
+                (const unsigned char *)xbase + (size_t)t * x_stride);
+}
+
+/* Rows [r0, r1) in gemm tiles; the tile grid is fixed by r0, so any thread split gives
+ * the same tiles. */
+static void rows_tiled(const struct matmul_job *job, int64_t r0, int64_t r1)
+{
+    const struct slm_weight *w = job->w;
+    const struct slm_type_traits *tr = job->weight_traits;
+    for (int c0 = 0; c0 < job->n_tok; c0 += tr->tile_cols) {
+        int nc = job->n_tok - c0 < tr->tile_cols ? job->n_tok - c0 : tr->tile_cols;
+        for (int64_t r = r0; r < r1; r += tr->tile_rows) {
+            int nr = (int)(r1 - r < tr->tile_rows ? r1 - r : tr->tile_rows);
+            tr->gemm_tile(w->n_in, nr, nc, job->y + (size_t)c0 * (size_t)w->n_out + (size_t)r,
+                          (size_t)w->n_out, weight_row(w, r), w->row_bytes,
+                          job->xq + (size_t)c0 * job->xq_row_bytes, job->xq_row_bytes);
+        }
+    }
+}
+
+#ifdef SLM_HAVE_BLAS
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+
+/* The pool already runs one sgemm per thread; OpenBLAS's own threads would fight them. */
+static void blas_single_threaded(void) { openblas_set_num_threads(1); }
+
+static void rows_blas(const struct matmul_job *job, int64_t r0, int64_t r1, int ith)
+{
+    const struct slm_weight *w = job->w;
+    int n_in = (int)w->n_in;
+    const float *a;
+    int lda;
+    if (w->type == SLM_TYPE_F32) {
+        a = (const float *)weight_row(w, r0);
+        lda = (int)(w->row_bytes / sizeof(float));
+    } else {
+        float *buf = job->converted + (size_t)ith * job->converted_per_thread;
+        for (int64_t r = r0; r < r1; r++)
+            job->weight_traits->to_float(weight_row(w, r), buf + (size_t)(r - r0) * (size_t)n_in,
+                                         n_in);
+        a = buf;
+        lda = n_in;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, job->n_tok, (int)(r1 - r0), n_in,
+                1.0f, job->x, n_in, a, lda, 0.0f, job->y + r0, (int)w->n_out);
+}
+#endif
+
+static void matmul_thread(void *ctx, int ith, int nth)
+{
+    struct matmul_job *job = ctx;
+    if (job->act_traits) {
+        quantize_activations(job);
+        if (nth > 1)
+            slm_pool_barrier(job->pool);
+    }
+    int64_t chunk = DECODE_CHUNK_ROWS;
+    if (job->use_blas)
+        chunk = job->w->type == SLM_TYPE_F32 ? BLAS_CHUNK_ROWS : BLAS_CONVERT_ROWS;
+    else if (job->use_tiles)
+        chunk = (TILE_CHUNK_ROWS + job->weight_traits->tile_rows - 1) /
+                job->weight_traits->tile_rows * job->weight_traits->tile_rows;
+    for (;;) {
+        int64_t r0 = slm_work_next(&job->row_work, chunk);
+        if (r0 >= job->w->n_out)
+            break;
+        int64_t r1 = r0 + chunk < job->w->n_out ? r0 + chunk : job->w->n_out;
+#ifdef SLM_HAVE_BLAS
+        if (job->use_blas) {
+            rows_blas(job, r0, r1, ith);
+            continue;
+        }
+#endif
+        if (job->use_tiles)
+            rows_tiled(job, r0, r1);
+        else
+            rows_vec_dot(job, r0, r1);
+    }
+}
+
+int slm_matmul(slm_pool *pool, const struct slm_weight *w, const float *x, int n_tok,
+               float *y, struct slm_matmul_scratch *scratch, slm_error *err)
+{
+    const struct slm_type_traits *tr = slm_traits(w->type);
+    if (!tr || !tr->vec_dot)
+        return slm_errorf(err, SLM_ERR_INVALID, "matmul: %s cannot be a weight",
+                          slm_type_name(w->type));
+    if (n_tok <= 0 || w->n_out <= 0)
+        return 0;
+    if (w->n_in <= 0 || w->n_in % tr->block_size || w->n_in > INT32_MAX ||
+        w->n_out > INT32_MAX)
+        return slm_errorf(err, SLM_ERR_INVALID, "matmul: bad shape %lld x %lld for %s",
+                          (long long)w->n_out, (long long)w->n_in, tr->name);
+    int nth = pool ? slm_pool_size(pool) : 1;
+    if (w->n_in > scratch->max_n_in || n_tok > scratch->max_tok || nth > scratch->threads)
+        return slm_errorf(err, SLM_ERR_INVALID,
+                          "matmul: scratch sized for %lld x %d on %d threads, asked %lld x %d "
+                          "on %d",
+                          (long long)scratch->max_n_in, scratch->max_tok, scratch->threads,
+                          (long long)w->n_in, n_tok, nth);
+
+    struct matmul_job job = {.w = w, .weight_traits = tr, .x = x, .n_tok = n_tok, .y = y,
+                             .pool = pool, .converted = scratch->converted,
+                             .converted_per_thread = scratch->converted_per_thread};
+    if (tr->vec_dot_type != SLM_TYPE_F32) {
+        job.act_traits = slm_traits(tr->vec_dot_type);
+        uint64_t row_bytes;
+        slm_type_row_bytes(tr->vec_dot_type, (uint64_t)w->n_in, &row_bytes);
+        job.xq_row_bytes = (size_t)row_bytes;
+        job.xq = scratch->activations;
+        job.use_tiles = tr->gemm_tile != NULL;
+        job.quantize = job.use_tiles && tr->tile_from_float ? tr->tile_from_float
+                                                             : job.act_traits->from_float;
+    }
+#ifdef SLM_HAVE_BLAS
+    if (!tr->quantized && blas_min_tokens > 0 && n_tok >= blas_min_tokens && tr->to_float) {
+        pthread_once(&blas_once, blas_single_threaded);
+        job.use_blas = true;
+    }
+#endif
+    slm_work_reset(&job.quant_work);
+    slm_work_reset(&job.row_work);
+    if (pool && nth > 1)
+        slm_pool_run(pool, matmul_thread, &job);
+    else
+        matmul_thread(&job, 0, 1);
+    return 0;
+}
