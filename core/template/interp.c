@@ -1,8 +1,8 @@
+/* Runs a parsed template: the statements, the expressions, calls of macros and builtins,
+ * and Jinja2's scoping (a new frame for each loop iteration, macro call and with block). */
 #include "template/interp.h"
 
 #include <inttypes.h>
-#include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "template/access.h"
