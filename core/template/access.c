@@ -206,7 +206,7 @@ static int loop_changed(struct tpl_render *r, struct tpl_value self, const struc
     struct tpl_loop *loop = self.loop;
     struct tpl_list *l = tpl_list_new(r, args->n_pos);
     if (!l) return -1;
-    memcpy(l->items, args->pos, args->n_pos * sizeof(*args->pos));
+    if (args->n_pos) memcpy(l->items, args->pos, args->n_pos * sizeof(*args->pos));
     l->len = args->n_pos;
     struct tpl_value now = tpl_tuplev(l);
     bool same = false;

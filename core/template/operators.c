@@ -28,6 +28,18 @@ static double as_double(struct tpl_value v)
 static int repeat(struct tpl_render *r, struct tpl_value seq, int64_t times, struct tpl_value *out)
 {
     if (times < 0) times = 0;
+    /* an empty result is done at once: "" * 10**18 must not loop 10**18 times */
+    size_t unit = seq.kind == TPL_STR ? seq.s.len : seq.list->len;
+    if (unit == 0 || times == 0) {
+        if (seq.kind == TPL_STR) {
+            *out = TPL_LIT("");
+            return 0;
+        }
+        struct tpl_list *empty = tpl_list_new(r, 0);
+        if (!empty) return -1;
+        *out = seq.kind == TPL_LIST ? tpl_listv(empty) : tpl_tuplev(empty);
+        return 0;
+    }
     if (seq.kind == TPL_STR) {
         size_t total;
         if (slm_mul_size(seq.s.len, (size_t)times, &total) || (uint64_t)times > SIZE_MAX)
