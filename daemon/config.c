@@ -903,7 +903,8 @@ int slmd_config_load(const char *file, unsigned flags, struct slmd_config **out,
                      struct slmd_diagnostics *diag)
 {
     memset(diag, 0, sizeof(*diag));
-    _cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: a FIFO given by mistake must not hang --check-config; it is refused below */
+    _cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         diag_add(diag, "%s: cannot open: %s", file, strerror(errno));
         return -1;

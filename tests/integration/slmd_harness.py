@@ -31,6 +31,10 @@ def shared_models_dir():
     return os.path.join(shared, "models")
 
 
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer")
+
+
 class Failure(Exception):
     pass
 
@@ -139,8 +143,13 @@ class Slmd:
             self.proc.wait()
         self.notify.close()
         self.stderr.close()
+        log = self.log()
         if self.owns_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
+        # sanitizer builds: a report fails the test even when slmd kept going
+        for marker in SANITIZER_MARKERS:
+            if marker in log:
+                raise Failure(f"sanitizer report from slmd:\n{log}")
 
 
 def run_tests(tests):
