@@ -1,10 +1,13 @@
-/* The transports this slmd serves (see transport.h). The D-Bus service and the HTTP API
- * live in ipc/ and are listed here as they land; until then slmd keeps the API socket
- * bound and listening (connections wait in its backlog) and serves no requests. */
+/* The transports this slmd serves (see transport.h): the D-Bus service and the HTTP API
+ * of ipc/. */
 #include "daemon/transport.h"
 
 #include <stddef.h>
 
+#include "ipc/transports.h"
+
 const struct slmd_transport *const slmd_transports[] = {
+    &slm_dbus_transport,
+    &slm_http_transport,
     NULL,
 };

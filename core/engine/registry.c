@@ -140,7 +140,8 @@ static int validate_specs(const struct slm_model_spec *specs, size_t n, slm_erro
         if (s->context > (1u << 20))
             return slm_errorf(err, SLM_ERR_INVALID, "model '%s': context %u is out of range",
                               s->name, s->context);
-        if (s->kv_type != SLM_TYPE_F16 && s->kv_type != SLM_TYPE_F32)
+        if (s->kv_type != SLM_TYPE_F16 && s->kv_type != SLM_TYPE_F32 &&
+            s->kv_type != SLM_TYPE_Q8_0)
             return slm_errorf(err, SLM_ERR_UNSUPPORTED, "model '%s': KV cache type %s is not "
                               "supported", s->name, slm_type_name(s->kv_type));
         if (slm_sampling_validate(&s->defaults, err) < 0) {

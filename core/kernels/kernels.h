@@ -40,6 +40,10 @@ struct slm_type_traits {
     slm_vec_dot_fn vec_dot;       /* NULL if the type cannot be a weight */
     slm_gemm_tile_fn gemm_tile;   /* NULL: the matmul driver loops over vec_dot */
     uint8_t tile_rows, tile_cols; /* largest nr and nc gemm_tile accepts */
+    /* Quantizes activation rows into the layout gemm_tile reads, when that differs from
+     * vec_dot_type's own (a SIMD level may regroup the blocks); rows have the byte size
+     * of vec_dot_type rows. NULL: vec_dot_type's from_float. */
+    slm_from_float_fn tile_from_float;
 };
 
 /* Vector operations used by the forward passes. All lengths in elements. */

@@ -30,6 +30,12 @@
  * bench/kernels/README.md. */
 #define BLAS_MIN_TOKENS 32
 
+static int blas_min_tokens = BLAS_MIN_TOKENS;
+
+void slm_matmul_set_blas_min_tokens(int min_tokens) { blas_min_tokens = min_tokens; }
+
+int slm_matmul_blas_min_tokens(void) { return blas_min_tokens; }
+
 /* Rows of W per sgemm call: F32 rows are used in place; F16/BF16 rows are converted into
  * the thread's scratch first (BLAS_CONVERT_ROWS x n_in floats). */
 #define BLAS_CHUNK_ROWS 64
@@ -106,6 +112,7 @@ struct matmul_job {
     const struct slm_weight *w;
     const struct slm_type_traits *weight_traits;
     const struct slm_type_traits *act_traits; /* NULL: x is used as it is (float weights) */
+    slm_from_float_fn quantize;               /* activation rows -> the layout used */
     const float *x;
     int n_tok;
     float *y;
@@ -133,7 +140,7 @@ static void quantize_activations(struct matmul_job *job)
         int64_t t = item / segments, seg = item % segments;
         int64_t start = seg * QUANT_SEGMENT;
         int64_t len = job->w->n_in - start < QUANT_SEGMENT ? job->w->n_in - start : QUANT_SEGMENT;
-        job->act_traits->from_float(job->x + t * job->w->n_in + start,
+        job->quantize(job->x + t * job->w->n_in + start,
                                     job->xq + (size_t)t * job->xq_row_bytes +
                                         (size_t)seg * seg_bytes,
                                     len);
@@ -265,10 +272,12 @@ int slm_matmul(slm_pool *pool, const struct slm_weight *w, const float *x, int n
         slm_type_row_bytes(tr->vec_dot_type, (uint64_t)w->n_in, &row_bytes);
         job.xq_row_bytes = (size_t)row_bytes;
         job.xq = scratch->activations;
-        job.use_tiles = tr->gemm_tile && n_tok > 1;
+        job.use_tiles = tr->gemm_tile != NULL;
+        job.quantize = job.use_tiles && tr->tile_from_float ? tr->tile_from_float
+                                                             : job.act_traits->from_float;
     }
 #ifdef SLM_HAVE_BLAS
-    if (!tr->quantized && n_tok >= BLAS_MIN_TOKENS && tr->to_float) {
+    if (!tr->quantized && blas_min_tokens > 0 && n_tok >= blas_min_tokens && tr->to_float) {
         pthread_once(&blas_once, blas_single_threaded);
         job.use_blas = true;
     }

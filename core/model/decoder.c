@@ -20,6 +20,7 @@
 #include "kernels/kernels.h"
 #include "kv_cache.h"
 #include "model_internal.h"
+#include "quant/blocks.h"
 #include "quant/fp16.h"
 #include "util/checked.h"
 
@@ -236,6 +237,56 @@ static void rope_apply(const struct decoder_hparams *hp, float *vec, uint32_t n_
 
 /* ---- attention, threaded over (token, head) ---- */
 
+/* One head's slice of a cached row, whatever the cache type. */
+static const void *head_slice(const slm_kv_cache *kv, const void *row, uint32_t kvh,
+                              uint32_t hd)
+{
+    switch (kv->type) {
+    case SLM_TYPE_F16: return (const uint16_t *)row + (size_t)kvh * hd;
+    case SLM_TYPE_Q8_0: return (const block_q8_0 *)row + (size_t)kvh * hd / QK8_0;
+    default: return (const float *)row + (size_t)kvh * hd;
+    }
+}
+
+static float dot_q8_0_f32(const block_q8_0 *k, const float *q, uint32_t n)
+{
+    float sum = 0;
+    for (uint32_t b = 0; b < n / QK8_0; b++) {
+        float s = 0;
+        for (int i = 0; i < QK8_0; i++)
+            s += q[b * QK8_0 + i] * (float)k[b].qs[i];
+        sum += s * slm_fp16_to_f32(k[b].d);
+    }
+    return sum;
+}
+
+static void axpy_q8_0(float *out, float w, const block_q8_0 *v, uint32_t n)
+{
+    for (uint32_t b = 0; b < n / QK8_0; b++) {
+        float wd = w * slm_fp16_to_f32(v[b].d);
+        for (int i = 0; i < QK8_0; i++)
+            out[b * QK8_0 + i] += wd * (float)v[b].qs[i];
+    }
+}
+
+static float kv_dot(const slm_kv_cache *kv, const void *k, const float *q, uint32_t hd)
+{
+    switch (kv->type) {
+    case SLM_TYPE_F16: return slm_ops()->dot_f16_f32(k, q, (int)hd);
+    case SLM_TYPE_Q8_0: return dot_q8_0_f32(k, q, hd);
+    default: return slm_ops()->dot_f32(k, q, (int)hd);
+    }
+}
+
+static void kv_axpy(const slm_kv_cache *kv, float *out, float w, const void *v, uint32_t hd)
+{
+    switch (kv->type) {
+    case SLM_TYPE_F16: slm_ops()->axpy_f16(out, w, v, (int)hd); break;
+    case SLM_TYPE_Q8_0: axpy_q8_0(out, w, v, hd); break;
+    default: slm_ops()->axpy_f32(out, w, v, (int)hd); break;
+    }
+}
+
 struct attn_job {
     slm_forward_ctx *c;
     const slm_kv_cache *kv;
@@ -248,7 +299,6 @@ static void attention_one(struct attn_job *j, float *scores, uint32_t t, uint32_
 {
     const slm_forward_ctx *c = j->c;
     const struct decoder_hparams *hp = &c->m->hp;
-    const struct slm_vec_ops *ops = slm_ops();
     const uint32_t hd = hp->head_dim;
     const uint32_t slot = j->b->slot[t], pos = j->b->pos[t];
     const uint32_t kvh = h / (j->n_head / j->n_head_kv);
@@ -258,24 +308,16 @@ static void attention_one(struct attn_job *j, float *scores, uint32_t t, uint32_
     uint32_t first = 0;
     if (hp->sliding_window && pos >= hp->sliding_window)
         first = pos - hp->sliding_window + 1;
-    const bool f16 = j->kv->type == SLM_TYPE_F16;
     for (uint32_t p = first; p <= pos; p++) {
-        const void *krow = kv_k_row(j->kv, j->layer, slot, p);
-        float s = f16 ? ops->dot_f16_f32((const uint16_t *)krow + (size_t)kvh * hd, q, (int)hd)
-                      : ops->dot_f32((const float *)krow + (size_t)kvh * hd, q, (int)hd);
-        scores[p - first] = s * scale;
+        const void *k = head_slice(j->kv, kv_k_row(j->kv, j->layer, slot, p), kvh, hd);
+        scores[p - first] = kv_dot(j->kv, k, q, hd) * scale;
     }
     uint32_t n = pos - first + 1;
-    ops->softmax(scores, (int)n);
+    slm_ops()->softmax(scores, (int)n);
     memset(out, 0, hd * sizeof(float));
     for (uint32_t p = first; p <= pos; p++) {
-        const void *vrow = kv_v_row(j->kv, j->layer, slot, p);
-        if (f16)
-            ops->axpy_f16(out, scores[p - first], (const uint16_t *)vrow + (size_t)kvh * hd,
-                          (int)hd);
-        else
-            ops->axpy_f32(out, scores[p - first], (const float *)vrow + (size_t)kvh * hd,
-                          (int)hd);
+        const void *v = head_slice(j->kv, kv_v_row(j->kv, j->layer, slot, p), kvh, hd);
+        kv_axpy(j->kv, out, scores[p - first], v, hd);
     }
 }
 
@@ -321,6 +363,10 @@ static void store_kv(slm_forward_ctx *c, slm_kv_cache *kv, const struct slm_batc
         if (kv->type == SLM_TYPE_F16) {
             ops->f32_to_f16(ks, kd, nkv);
             ops->f32_to_f16(vs, vd, nkv);
+        } else if (kv->type == SLM_TYPE_Q8_0) {
+            const struct slm_type_traits *q8 = slm_traits(SLM_TYPE_Q8_0);
+            q8->from_float(ks, kd, nkv);
+            q8->from_float(vs, vd, nkv);
         } else {
             memcpy(kd, ks, nkv * sizeof(float));
             memcpy(vd, vs, nkv * sizeof(float));

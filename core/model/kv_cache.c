@@ -3,7 +3,8 @@
  * Layout per layer: K[slot][pos][n_head_kv * head_dim], then V the same way. Memory comes
  * from an anonymous mapping, so pages are only committed as sequences grow: a cache sized
  * for 4 × 2048 tokens costs nothing until it is used. F16 by default (half the memory of
- * F32, and the reference engine's default), F32 for exactness tests. */
+ * F32, and the reference engine's default), Q8_0 to halve it again (heads of a multiple
+ * of 32 dimensions), F32 for exactness tests. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -11,14 +12,20 @@
 #include "kv_cache.h"
 #include "util/checked.h"
 
-static size_t elem_bytes(enum slm_type type) { return type == SLM_TYPE_F32 ? 4 : 2; }
+/* Bytes of one cached position of layer l: n_head_kv heads of head_dim elements. */
+static uint64_t row_bytes_of(const slm_model *m, uint32_t l, enum slm_type type)
+{
+    uint64_t bytes = 0;
+    uint64_t n = (uint64_t)m->w.layers[l].n_head_kv * m->hp.head_dim;
+    return slm_type_row_bytes(type, n, &bytes) ? bytes : 0;
+}
 
 static bool layer_bytes(const slm_model *m, uint32_t l, uint32_t n_slots, uint32_t n_ctx,
                         enum slm_type type, size_t *row, size_t *plane)
 {
-    size_t r = (size_t)m->w.layers[l].n_head_kv * m->hp.head_dim * elem_bytes(type);
-    size_t p;
-    if (slm_mul_size(r, n_ctx, &p) || slm_mul_size(p, n_slots, &p))
+    size_t r, p;
+    if (slm_u64_to_size(row_bytes_of(m, l, type), &r) || slm_mul_size(r, n_ctx, &p) ||
+        slm_mul_size(p, n_slots, &p))
         return false;
     *row = r;
     *plane = p;
@@ -32,8 +39,7 @@ uint64_t slm_kv_cache_bytes_for(const slm_model *m, uint32_t n_slots, uint32_t n
         return 0;
     uint64_t total = 0;
     for (uint32_t l = 0; l < m->hp.n_layer; l++) {
-        uint64_t row = (uint64_t)m->w.layers[l].n_head_kv * m->hp.head_dim * elem_bytes(type);
-        total += 2 * row * n_ctx * n_slots;
+        total += 2 * row_bytes_of(m, l, type) * n_ctx * n_slots;
     }
     return total;
 }
@@ -45,9 +51,14 @@ slm_kv_cache *slm_kv_cache_new(const slm_model *m, uint32_t n_slots, uint32_t n_
         slm_errorf(err, SLM_ERR_INVALID, "%s: an encoder has no KV cache", m->path);
         return NULL;
     }
-    if (type != SLM_TYPE_F16 && type != SLM_TYPE_F32) {
-        slm_errorf(err, SLM_ERR_UNSUPPORTED, "KV cache type %s is not supported (F16, F32)",
-                   slm_type_name(type));
+    if (type != SLM_TYPE_F16 && type != SLM_TYPE_F32 && type != SLM_TYPE_Q8_0) {
+        slm_errorf(err, SLM_ERR_UNSUPPORTED, "KV cache type %s is not supported (F16, Q8_0, "
+                   "F32)", slm_type_name(type));
+        return NULL;
+    }
+    if (type == SLM_TYPE_Q8_0 && m->hp.head_dim % 32) {
+        slm_errorf(err, SLM_ERR_UNSUPPORTED, "a Q8_0 KV cache needs heads of a multiple of 32 "
+                   "dimensions; this model's have %u (use F16)", m->hp.head_dim);
         return NULL;
     }
     if (!n_slots || !n_ctx || n_slots > SLM_KV_MAX_SLOTS || n_ctx > SLM_KV_MAX_CTX) {

@@ -71,7 +71,7 @@ static int synthetic_vocab(slm_gguf_writer *w, uint32_t n, slm_error *err)
 {
     const uint32_t fixed = 3 + 256 + 2 * 95;
     if (n < fixed)
-        return slm_errorf(err, SLM_ERR_INVALID, "--vocab must be at least %u", fixed);
+        return slm_errorf(err, SLM_ERR_INVALID, "--vocab must be at least %u (specials, bytes and printable characters)", fixed);
     char **tokens = calloc(n, sizeof(*tokens));
     float *scores = calloc(n, sizeof(*scores));
     int32_t *types = calloc(n, sizeof(*types));

@@ -119,11 +119,11 @@ static int set(struct tpl_render *r, struct tpl_scope *scope, const char *name,
 }
 
 int tpl_build_context(struct tpl_render *r, const struct slm_template_input *in,
-                      struct tpl_scope *scope)
+                      const struct slm_template_options *options, struct tpl_scope *scope)
 {
     struct tpl_value messages;
-    if (in->messages_json) {
-        if (parse_json(r, "messages", in->messages_json, json_type_array, &messages) < 0)
+    if (options->messages_json) {
+        if (parse_json(r, "messages", options->messages_json, json_type_array, &messages) < 0)
             return -1;
     } else if (in->n_messages && !in->messages) {
         return slm_errorf(&r->error, SLM_ERR_INVALID, "messages: NULL with a count");
@@ -135,9 +135,9 @@ int tpl_build_context(struct tpl_render *r, const struct slm_template_input *in,
         set(r, scope, "bos_token", cstring(in->bos_token ? in->bos_token : "")) < 0 ||
         set(r, scope, "eos_token", cstring(in->eos_token ? in->eos_token : "")) < 0)
         return -1;
-    if (in->variables_json) {
+    if (options->variables_json) {
         struct tpl_value vars;
-        if (parse_json(r, "variables", in->variables_json, json_type_object, &vars) < 0)
+        if (parse_json(r, "variables", options->variables_json, json_type_object, &vars) < 0)
             return -1;
         for (size_t i = 0; i < vars.dict->len; i++) {
             struct tpl_str name = vars.dict->entries[i].key.s;

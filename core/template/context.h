@@ -8,6 +8,6 @@
 
 /* Fills `scope`. Malformed JSON gives SLM_ERR_INVALID naming the field. */
 int tpl_build_context(struct tpl_render *r, const struct slm_template_input *in,
-                      struct tpl_scope *scope);
+                      const struct slm_template_options *options, struct tpl_scope *scope);
 
 #endif

@@ -98,14 +98,8 @@ static int f_title(struct tpl_render *r, struct tpl_value v, const struct tpl_ar
         bool starts_item = first || sep != in_separators;
         first = false;
         in_separators = sep;
-        char enc[4];
-        size_t len = n;
-        const char *src = p;
-        if (!(n == 1 && cp >= 0x80)) {
-            len = tpl_utf8_encode(starts_item ? tpl_py_upper(cp) : tpl_py_lower(cp), enc);
-            src = enc;
-        }
-        if (tpl_sbuf_put(r, &b, src, len) < 0)
+        /* item[0].upper() + item[1:].lower() */
+        if (tpl_sbuf_put_case(r, &b, p, n, cp, starts_item ? TPL_UPPER : TPL_LOWER) < 0)
             return -1;
         p += n;
     }
@@ -654,7 +648,13 @@ static int f_attr(struct tpl_render *r, struct tpl_value v, const struct tpl_arg
         return -1;
     if (name.kind != TPL_STR)
         return tpl_fail(r, "attribute name must be a string");
-    return tpl_getattr(r, v, name.s, out);
+    /* only Python attributes: attr() never looks at dict items */
+    if (v.kind == TPL_NAMESPACE || v.kind == TPL_LOOP || v.kind == TPL_UNDEFINED)
+        return tpl_getattr(r, v, name.s, out);
+    if (tpl_find_method(r, v, name.s, out))
+        return 0;
+    *out = tpl_undefined("attribute", tpl_type_name(v));
+    return r->error.status == SLM_OK ? 0 : -1;
 }
 
 static int f_join(struct tpl_render *r, struct tpl_value v, const struct tpl_args *a,

@@ -955,13 +955,13 @@ static int exec_for(struct tpl_render *r, const struct tpl_node *n, struct tpl_s
     if (n->e) {
         /* `for x in xs if cond`: loop.* counts only the items that pass */
         struct tpl_list *kept = tpl_list_new(r, 0);
-        if (!kept)
+        struct tpl_scope *frame = tpl_scope_new(r, scope);
+        if (!kept || !frame)
             return -1;
         for (size_t i = 0; i < source->len; i++) {
-            struct tpl_scope *frame = tpl_scope_new(r, scope);
             struct tpl_value keep;
-            if (!frame || assign(r, n->a, source->items[i], frame) < 0 ||
-                eval(r, n->e, frame, &keep) < 0)
+            frame->len = 0; /* an expression cannot capture the frame: reuse it */
+            if (assign(r, n->a, source->items[i], frame) < 0 || eval(r, n->e, frame, &keep) < 0)
                 return -1;
             if (tpl_truthy(keep) && tpl_list_push(r, kept, source->items[i]) < 0)
                 return -1;
@@ -974,11 +974,17 @@ static int exec_for(struct tpl_render *r, const struct tpl_node *n, struct tpl_s
     memset(loop, 0, sizeof(*loop));
     loop->items = items;
     struct tpl_value loopv = {.kind = TPL_LOOP, .loop = loop};
+    struct tpl_scope *frame = NULL;
     for (size_t i = 0; i < items->len; i++) {
-        struct tpl_scope *frame = tpl_scope_new(r, scope);
+        /* each iteration starts with a fresh frame; the last one is reused unless a macro
+         * defined in it holds on to it */
+        if (frame && !frame->captured)
+            frame->len = 0;
+        else if (!(frame = tpl_scope_new(r, scope)))
+            return -1;
         loop->index0 = i;
         r->line = n->line;
-        if (!frame || tpl_step(r, 1) < 0 || assign(r, n->a, items->items[i], frame) < 0 ||
+        if (tpl_step(r, 1) < 0 || assign(r, n->a, items->items[i], frame) < 0 ||
             tpl_scope_set(r, frame, (struct tpl_str){"loop", 4}, loopv) < 0)
             return -1;
         int rc = exec(r, n->c, frame);
@@ -988,10 +994,10 @@ static int exec_for(struct tpl_render *r, const struct tpl_node *n, struct tpl_s
             break;
     }
     if (items->len == 0 && n->d) {
-        struct tpl_scope *frame = tpl_scope_new(r, scope);
-        if (!frame)
+        struct tpl_scope *else_frame = tpl_scope_new(r, scope);
+        if (!else_frame)
             return -1;
-        return exec(r, n->d, frame);
+        return exec(r, n->d, else_frame);
     }
     return FLOW_NORMAL;
 }
@@ -1006,6 +1012,8 @@ static struct tpl_value make_macro(struct tpl_render *r, const struct tpl_macro_
     fn->name = def->name.ptr;
     fn->macro = def;
     fn->closure = scope;
+    for (struct tpl_scope *s = scope; s; s = s->parent)
+        s->captured = true;
     return (struct tpl_value){.kind = TPL_FUNC, .func = fn};
 }
 

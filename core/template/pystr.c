@@ -174,6 +174,38 @@ struct tpl_str tpl_py_strip(struct tpl_str s, bool left, bool right, const struc
     return (struct tpl_str){p, (size_t)(end - p)};
 }
 
+/* Python's full case mappings where they differ from the one-character ones utf8proc
+ * gives (Unicode SpecialCasing.txt, the unconditional entries that occur in text). */
+struct special_case {
+    uint32_t cp;
+    const char *lower, *title, *upper;
+};
+
+static const struct special_case special_cases[] = {
+    {0x00df, "\u00df", "Ss", "SS"},                   /* sharp s */
+    {0x0130, "i\u0307", "\u0130", "\u0130"},        /* I with dot above */
+    {0x0149, "\u0149", "\u02bcN", "\u02bcN"},       /* n preceded by apostrophe */
+    {0x01f0, "\u01f0", "J\u030c", "J\u030c"},       /* j with caron */
+    {0xfb00, "\ufb00", "Ff", "FF"},
+    {0xfb01, "\ufb01", "Fi", "FI"},
+    {0xfb02, "\ufb02", "Fl", "FL"},
+    {0xfb03, "\ufb03", "Ffi", "FFI"},
+    {0xfb04, "\ufb04", "Ffl", "FFL"},
+    {0xfb05, "\ufb05", "St", "ST"},
+    {0xfb06, "\ufb06", "St", "ST"},
+};
+
+const char *tpl_py_special_case(uint32_t cp, int which)
+{
+    for (size_t i = 0; i < sizeof(special_cases) / sizeof(special_cases[0]); i++) {
+        if (special_cases[i].cp == cp)
+            return which == 0 ? special_cases[i].lower
+                   : which == 1 ? special_cases[i].title
+                                : special_cases[i].upper;
+    }
+    return NULL;
+}
+
 uint32_t tpl_py_upper(uint32_t cp)
 {
     return cp > 0x10ffff ? cp : (uint32_t)utf8proc_toupper((utf8proc_int32_t)cp);

@@ -25,6 +25,9 @@ size_t tpl_py_space_at(const char *p, const char *end);
 /* str.strip/lstrip/rstrip; `chars` NULL means whitespace. */
 struct tpl_str tpl_py_strip(struct tpl_str s, bool left, bool right, const struct tpl_str *chars);
 
+/* Case mappings that turn one character into several (sharp s, ligatures, ...), as UTF-8;
+ * which: 0 lower, 1 title, 2 upper (enum tpl_case). NULL when the simple mapping applies. */
+const char *tpl_py_special_case(uint32_t cp, int which);
 uint32_t tpl_py_upper(uint32_t cp);
 uint32_t tpl_py_lower(uint32_t cp);
 uint32_t tpl_py_title(uint32_t cp);

@@ -10,14 +10,17 @@ static int put_cp(struct tpl_render *r, struct tpl_sbuf *b, uint32_t cp)
     return tpl_sbuf_put(r, b, enc, tpl_utf8_encode(cp, enc));
 }
 
-/* Appends the character at p (n bytes, code point cp) mapped through `map`; stray bytes
- * are kept as they are. */
-static int put_mapped(struct tpl_render *r, struct tpl_sbuf *b, const char *p, size_t n,
-                      uint32_t cp, uint32_t (*map)(uint32_t))
+int tpl_sbuf_put_case(struct tpl_render *r, struct tpl_sbuf *b, const char *p, size_t n,
+                      uint32_t cp, enum tpl_case c)
 {
     if (n == 1 && cp >= 0x80)
-        return tpl_sbuf_put(r, b, p, 1);
-    return put_cp(r, b, map(cp));
+        return tpl_sbuf_put(r, b, p, 1); /* a stray byte stays as it is */
+    const char *special = tpl_py_special_case(cp, (int)c);
+    if (special)
+        return tpl_sbuf_put(r, b, special, strlen(special));
+    return put_cp(r, b, c == TPL_LOWER   ? tpl_py_lower(cp)
+                        : c == TPL_TITLE ? tpl_py_title(cp)
+                                         : tpl_py_upper(cp));
 }
 
 int tpl_str_case(struct tpl_render *r, struct tpl_str s, enum tpl_case c, struct tpl_value *out)
@@ -29,7 +32,7 @@ int tpl_str_case(struct tpl_render *r, struct tpl_str s, enum tpl_case c, struct
     while (p < end) {
         uint32_t cp;
         size_t n = tpl_utf8_decode(p, end, &cp);
-        if (put_mapped(r, &b, p, n, cp, c == TPL_UPPER ? tpl_py_upper : tpl_py_lower) < 0)
+        if (tpl_sbuf_put_case(r, &b, p, n, cp, c) < 0)
             return -1;
         p += n;
     }
@@ -46,7 +49,7 @@ int tpl_str_capitalize(struct tpl_render *r, struct tpl_str s, struct tpl_value 
     for (bool first = true; p < end; first = false) {
         uint32_t cp;
         size_t n = tpl_utf8_decode(p, end, &cp);
-        if (put_mapped(r, &b, p, n, cp, first ? tpl_py_title : tpl_py_lower) < 0)
+        if (tpl_sbuf_put_case(r, &b, p, n, cp, first ? TPL_TITLE : TPL_LOWER) < 0)
             return -1;
         p += n;
     }
@@ -64,16 +67,9 @@ int tpl_str_title(struct tpl_render *r, struct tpl_str s, struct tpl_value *out)
     while (p < end) {
         uint32_t cp;
         size_t n = tpl_utf8_decode(p, end, &cp);
-        uint32_t mapped = previous_cased ? tpl_py_lower(cp) : tpl_py_title(cp);
-        if (n == 1 && cp >= 0x80) {
-            if (tpl_sbuf_put(r, &b, p, 1) < 0)
-                return -1;
-            previous_cased = false;
-        } else {
-            if (put_cp(r, &b, mapped) < 0)
-                return -1;
-            previous_cased = tpl_py_iscased(mapped);
-        }
+        if (tpl_sbuf_put_case(r, &b, p, n, cp, previous_cased ? TPL_LOWER : TPL_TITLE) < 0)
+            return -1;
+        previous_cased = !(n == 1 && cp >= 0x80) && tpl_py_iscased(cp);
         p += n;
     }
     *out = tpl_sbuf_value(&b);

@@ -5,8 +5,14 @@
 
 #include "template/value.h"
 
-enum tpl_case { TPL_UPPER, TPL_LOWER };
+enum tpl_case { TPL_LOWER, TPL_TITLE, TPL_UPPER };
 
+/* Appends the character at p (n bytes, code point cp, as tpl_utf8_decode gave them) with
+ * Python's full case mapping. */
+int tpl_sbuf_put_case(struct tpl_render *r, struct tpl_sbuf *b, const char *p, size_t n,
+                      uint32_t cp, enum tpl_case c);
+
+/* upper() or lower() of a whole string */
 int tpl_str_case(struct tpl_render *r, struct tpl_str s, enum tpl_case c, struct tpl_value *out);
 /* str.capitalize(): first character in title case, the rest lower case */
 int tpl_str_capitalize(struct tpl_render *r, struct tpl_str s, struct tpl_value *out);

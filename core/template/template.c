@@ -1,6 +1,8 @@
 /* The public face of the chat template engine: compile once, render many times. */
 #include "slm/template.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +24,8 @@
 #define DEFAULT_MAX_STEPS ((uint64_t)10 * 1000 * 1000)
 #define DEFAULT_MAX_DEPTH 64
 #define DEFAULT_MAX_MEMORY ((size_t)32 << 20)
+/* A messages file is a conversation: 64 MiB is far beyond any context window. */
+#define MAX_MESSAGES_FILE ((size_t)64 << 20)
 
 struct slm_template {
     struct tpl_arena *arena;
@@ -79,6 +83,17 @@ int slm_template_render(const slm_template *tmpl, const struct slm_template_inpu
                         const struct slm_template_limits *limits, char **out, size_t *out_len,
                         slm_error *err)
 {
+    return slm_template_render_ex(tmpl, input, NULL, limits, out, out_len, err);
+}
+
+int slm_template_render_ex(const slm_template *tmpl, const struct slm_template_input *input,
+                           const struct slm_template_options *options,
+                           const struct slm_template_limits *limits, char **out,
+                           size_t *out_len, slm_error *err)
+{
+    static const struct slm_template_options no_options = {0};
+    if (!options)
+        options = &no_options;
     *out = NULL;
     if (out_len)
         *out_len = 0;
@@ -91,13 +106,13 @@ int slm_template_render(const slm_template *tmpl, const struct slm_template_inpu
         slm_template_limits_default(&r.limits);
     if (r.limits.max_memory == 0)
         r.limits.max_memory = DEFAULT_MAX_MEMORY;
-    r.have_strftime_now = !input->without_strftime_now;
+    r.have_strftime_now = !options->without_strftime_now;
     if (!(r.arena = tpl_arena_new(r.limits.max_memory)))
         return slm_errorf(err, SLM_ERR_NOMEM, "chat template: out of memory");
     struct tpl_sbuf output = {.max = r.limits.max_output};
     r.out = &output;
     int rc = -1;
-    if ((r.globals = tpl_scope_new(&r, NULL)) && tpl_build_context(&r, input, r.globals) == 0 &&
+    if ((r.globals = tpl_scope_new(&r, NULL)) && tpl_build_context(&r, input, options, r.globals) == 0 &&
         tpl_run(&r, tmpl->body, r.globals) == 0) {
         char *text = malloc(output.len + 1);
         if (text) {
@@ -120,5 +135,71 @@ int slm_template_render(const slm_template *tmpl, const struct slm_template_inpu
             *err = r.error;
     }
     tpl_arena_free(r.arena);
+    return rc;
+}
+
+/* Reads a whole file into a NUL-terminated buffer. */
+static int read_text_file(const char *path, char **text, slm_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return slm_errorf(err, SLM_ERR_IO, "%s: %s", path, strerror(errno));
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t n = fread(buf + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0)
+            break;
+        if (len + 1 == cap) {
+            if (cap >= MAX_MESSAGES_FILE) {
+                free(buf);
+                fclose(f);
+                return slm_errorf(err, SLM_ERR_INVALID, "%s: larger than %zu bytes", path,
+                                  MAX_MESSAGES_FILE);
+            }
+            char *bigger = realloc(buf, cap * 2);
+            if (!bigger) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    bool failed = ferror(f);
+    fclose(f);
+    if (!buf)
+        return slm_errorf(err, SLM_ERR_NOMEM, "%s: out of memory", path);
+    if (failed) {
+        free(buf);
+        return slm_errorf(err, SLM_ERR_IO, "%s: read error", path);
+    }
+    buf[len] = '\0';
+    *text = buf;
+    return 0;
+}
+
+int slm_template_render_messages_file(const slm_template *tmpl, const char *path,
+                                      bool add_generation_prompt, const char *bos_token,
+                                      const char *eos_token, char **out, size_t *out_len,
+                                      slm_error *err)
+{
+    char *json = NULL;
+    *out = NULL;
+    int rc = read_text_file(path, &json, err);
+    if (rc < 0)
+        return rc;
+    struct slm_template_input in = {
+        .add_generation_prompt = add_generation_prompt,
+        .bos_token = bos_token,
+        .eos_token = eos_token,
+    };
+    struct slm_template_options options = {.messages_json = json};
+    rc = slm_template_render_ex(tmpl, &in, &options, NULL, out, out_len, err);
+    if (rc == -SLM_ERR_INVALID)
+        slm_error_prefix(err, path);
+    free(json);
     return rc;
 }

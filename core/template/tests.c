@@ -144,7 +144,8 @@ static int t_in(struct tpl_render *r, struct tpl_value v, const struct tpl_args 
     return tpl_contains(r, a->pos[0], v, res);
 }
 
-/* `is` identity: the same object for containers and callables, the same value otherwise */
+/* `is` identity: the same object for containers and callables, the same value otherwise
+ * (CPython shares equal small ints and interns the string constants of a template). */
 static int t_sameas(struct tpl_render *r, struct tpl_value v, const struct tpl_args *a,
                     bool *res)
 {
@@ -159,7 +160,7 @@ static int t_sameas(struct tpl_render *r, struct tpl_value v, const struct tpl_a
     case TPL_BOOL: *res = v.b == o.b; break;
     case TPL_INT: *res = v.i == o.i; break;
     case TPL_FLOAT: *res = v.f == o.f; break;
-    case TPL_STR: *res = v.s.ptr == o.s.ptr && v.s.len == o.s.len; break;
+    case TPL_STR: *res = v.s.len == o.s.len && memcmp(v.s.ptr, o.s.ptr, v.s.len) == 0; break;
     case TPL_LIST: case TPL_TUPLE: *res = v.list == o.list; break;
     case TPL_DICT: case TPL_NAMESPACE: *res = v.dict == o.dict; break;
     case TPL_FUNC: *res = v.func == o.func; break;

@@ -231,6 +231,7 @@ struct tpl_scope *tpl_scope_new(struct tpl_render *r, struct tpl_scope *parent)
         s->parent = parent;
         s->len = s->cap = 0;
         s->vars = NULL;
+        s->captured = false;
     }
     return s;
 }

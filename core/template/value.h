@@ -125,6 +125,7 @@ struct tpl_scope {
     struct tpl_scope *parent;
     size_t len, cap;
     struct tpl_var *vars;
+    bool captured; /* a macro defined here keeps it: it cannot be reused */
 };
 
 /* A growing string in the arena; `max` (if not 0) bounds its length with the output limit. */

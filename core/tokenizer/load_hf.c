@@ -641,20 +641,41 @@ static int load_dir(slm_tokenizer *tok, const char *dir, slm_error *err)
     return load_vocab_txt(tok, dir, data, size, path, err);
 }
 
+static slm_tokenizer *new_hf_tokenizer(const char *source, slm_error *err)
+{
+    slm_tokenizer *tok = calloc(1, sizeof(*tok));
+    if (!tok || !(tok->source = strdup(source))) {
+        free(tok);
+        slm_errorf(err, SLM_ERR_NOMEM, "%s: out of memory", source);
+        return NULL;
+    }
+    tok->special = (struct slm_special_tokens){-1, -1, -1, -1, -1, -1, -1, -1, -1, false, false};
+    return tok;
+}
+
+slm_tokenizer *tok_hf_json_from_memory(const char *data, size_t size, const char *name,
+                                       slm_error *err)
+{
+    if (size > HF_MAX_FILE_BYTES) {
+        slm_errorf(err, SLM_ERR_LIMIT, "%s: %zu bytes (limit %u)", name, size, HF_MAX_FILE_BYTES);
+        return NULL;
+    }
+    slm_tokenizer *tok = new_hf_tokenizer(name, err);
+    if (tok && load_tokenizer_json(tok, name, data, size, err) < 0) {
+        slm_tokenizer_free(tok);
+        return NULL;
+    }
+    return tok;
+}
+
 slm_tokenizer *slm_tokenizer_from_hf_dir(const char *dir, slm_error *err)
 {
     if (!dir) {
         slm_errorf(err, SLM_ERR_INVALID, "tokenizer: no directory given");
         return NULL;
     }
-    slm_tokenizer *tok = calloc(1, sizeof(*tok));
-    if (!tok || !(tok->source = strdup(dir))) {
-        free(tok);
-        slm_errorf(err, SLM_ERR_NOMEM, "%s: out of memory", dir);
-        return NULL;
-    }
-    tok->special = (struct slm_special_tokens){-1, -1, -1, -1, -1, -1, -1, -1, -1, false, false};
-    if (load_dir(tok, dir, err) < 0) {
+    slm_tokenizer *tok = new_hf_tokenizer(dir, err);
+    if (tok && load_dir(tok, dir, err) < 0) {
         slm_tokenizer_free(tok);
         return NULL;
     }

@@ -168,6 +168,7 @@ struct bpe_symbol {
 struct bpe_word {
     uint8_t *bytes;     /* the word's bytes, re-encoded from code points */
     uint32_t *byte_cp;  /* code point index (in the fragment) of each byte */
+    uint8_t *byte_k;    /* index of the byte within its code point's encoding */
     size_t n;
 };
 
@@ -192,13 +193,24 @@ static bool add_candidate(const slm_tokenizer *tok, struct bpe_symbol *sym, stru
     return tok_heap_push(h, c);
 }
 
+/* Input bytes of word byte b: itself when its code point was re-encoded to the same
+ * bytes (always, for valid input); the whole source of the code point otherwise (an
+ * invalid byte read as U+FFFD, an overlong form). */
+static bool same_length(const struct tok_cps *cps, const struct bpe_word *w, size_t b)
+{
+    uint8_t tmp[4];
+    uint32_t c = w->byte_cp[b];
+    return tok_utf8_encode(cps->cp[c], tmp) == cps->src[c + 1] - cps->src[c];
+}
 static size_t span_start(const struct tok_cps *cps, const struct bpe_word *w, size_t b)
 {
-    return cps->src[w->byte_cp[b]];
+    uint32_t c = w->byte_cp[b];
+    return same_length(cps, w, b) ? cps->src[c] + w->byte_k[b] : cps->src[c];
 }
 static size_t span_end(const struct tok_cps *cps, const struct bpe_word *w, size_t b)
 {
-    return cps->src[w->byte_cp[b] + 1];
+    uint32_t c = w->byte_cp[b];
+    return same_length(cps, w, b) ? cps->src[c] + w->byte_k[b] + 1u : cps->src[c + 1];
 }
 
 /* A final symbol that is no token: the reference looks up each byte of its printable
@@ -296,19 +308,21 @@ int tok_bpe_fragment(const slm_tokenizer *tok, const char *text, size_t start, s
         longest = SLM_MAX(longest, (size_t)(words[i].end - words[i].start));
     /* a code point re-encodes to at most 4 bytes; each byte spells as at most 2 */
     struct bpe_word w = {malloc(4 * longest + 1), malloc((4 * longest + 1) * sizeof(uint32_t)),
-                         0};
+                         malloc(4 * longest + 1), 0};
     struct bpe_symbol *sym = malloc((4 * longest + 1) * sizeof(*sym));
     char *scratch = tok->ignore_merges ? malloc(8 * longest + 1) : NULL;
     struct tok_heap heap = {0};
-    if (!w.bytes || !w.byte_cp || !sym || (tok->ignore_merges && !scratch))
+    if (!w.bytes || !w.byte_cp || !w.byte_k || !sym || (tok->ignore_merges && !scratch))
         r = slm_errorf(err, SLM_ERR_NOMEM, "tokenize: out of memory");
 
     for (size_t i = 0; i < n_words && r == 0; i++) {
         w.n = 0;
         for (uint32_t c = words[i].start; c < words[i].end; c++) {
             size_t l = tok_utf8_encode(cps.cp[c], w.bytes + w.n);
-            for (size_t k = 0; k < l; k++)
+            for (size_t k = 0; k < l; k++) {
                 w.byte_cp[w.n + k] = c;
+                w.byte_k[w.n + k] = (uint8_t)k;
+            }
             w.n += l;
         }
         if (tok->ignore_merges) {
@@ -325,6 +339,7 @@ int tok_bpe_fragment(const slm_tokenizer *tok, const char *text, size_t start, s
     free(sym);
     free(w.bytes);
     free(w.byte_cp);
+    free(w.byte_k);
     tok_cps_free(&cps);
     return r;
 }

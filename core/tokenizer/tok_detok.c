@@ -96,13 +96,18 @@ size_t slm_token_to_bytes(const slm_tokenizer *tok, int32_t id, bool render_spec
     struct sink s = {buf, buf ? cap : 0, 0};
     const struct tok_token *t = &tok->tokens[id];
     const char *text = tok_text(tok, (uint32_t)id);
+    /* WordPiece words, special ones included, are separated by spaces when decoded. */
+    bool spaced = tok->kind == SLM_TOKENIZER_WORDPIECE;
     switch (t->attr) {
     case SLM_TOKEN_CONTROL:
     case SLM_TOKEN_UNKNOWN:
-        if (render_special)
+        if (render_special) {
+            put(&s, " ", spaced);
             put(&s, text, t->len);
+        }
         break;
     case SLM_TOKEN_USER_DEFINED:
+        put(&s, " ", spaced);
         put(&s, text, t->len);
         break;
     case SLM_TOKEN_BYTE: {

@@ -144,6 +144,10 @@ static inline const char *tok_text(const slm_tokenizer *tok, uint32_t id)
     return tok->arena + tok->tokens[id].offset;
 }
 
+/* A tokenizer.json held in memory (fuzzing; the directory loader reads the file). */
+slm_tokenizer *tok_hf_json_from_memory(const char *data, size_t size, const char *name,
+                                       slm_error *err);
+
 /* ---- output ---- */
 struct tok_out {
     int32_t *ids;

@@ -84,23 +84,27 @@ int32_t tok_find(const slm_tokenizer *tok, const char *text, size_t len)
 /* Token texts the reference engine treats as end-of-turn, end-of-message, fill-in-the-
  * middle markers and end-of-generation when the file names no id for them (its
  * llama_vocab::load). Kept in its order of preference. */
+/* Spelled with escapes: "<｜end▁of▁sentence｜>" (DeepSeek) and its FIM markers. */
+#define DS_BAR "\xef\xbd\x9c"
+#define DS_SP "\xe2\x96\x81"
+#define DS_END_OF_SENTENCE ("<" DS_BAR "end" DS_SP "of" DS_SP "sentence" DS_BAR ">")
+
 static const char *const eot_texts[] = {
     "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
-    "<|end_of_text|>", "<EOT>", "_<EOT>", "[EOT]",
-    ("<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>"), "<end_of_utterance>",
+    "<|end_of_text|>", "<EOT>", "_<EOT>", "[EOT]", DS_END_OF_SENTENCE, "<end_of_utterance>",
 };
 static const char *const eom_texts[] = {"<|eom_id|>"};
 static const char *const fim_pre_texts[] = {
-    "<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", ("<\xef\xbd\x9c" "fim\xe2\x96\x81" "begin\xef\xbd\x9c>"),
-    "<PRE>", "\xe2\x96\x81<PRE>", "<|code_prefix|>", "<|prefix|>",
+    "<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", ("<" DS_BAR "fim" DS_SP "begin" DS_BAR ">"),
+    "<PRE>", (DS_SP "<PRE>"), "<|code_prefix|>", "<|prefix|>",
 };
 static const char *const fim_suf_texts[] = {
-    "<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", ("<\xef\xbd\x9c" "fim\xe2\x96\x81hole\xef\xbd\x9c>"),
-    "<SUF>", "\xe2\x96\x81<SUF>", "<|code_suffix|>", "<|suffix|>",
+    "<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", ("<" DS_BAR "fim" DS_SP "hole" DS_BAR ">"),
+    "<SUF>", (DS_SP "<SUF>"), "<|code_suffix|>", "<|suffix|>",
 };
 static const char *const fim_mid_texts[] = {
-    "<|fim_middle|>", "<fim-middle>", "<fim_middle>", ("<\xef\xbd\x9c" "fim\xe2\x96\x81" "end\xef\xbd\x9c>"),
-    "<MID>", "\xe2\x96\x81<MID>", "<|code_middle|>", "<|middle|>",
+    "<|fim_middle|>", "<fim-middle>", "<fim_middle>", ("<" DS_BAR "fim" DS_SP "end" DS_BAR ">"),
+    "<MID>", (DS_SP "<MID>"), "<|code_middle|>", "<|middle|>",
 };
 static const char *const fim_pad_texts[] = {"<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>",
                                             "[PAD]"};
@@ -111,7 +115,7 @@ static const char *const eog_texts[] = {
     "<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>", "<|calls|>",
     "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>", "[EOT]",
     "[EOS]", "<|end_of_text|>", "<end_of_utterance>", "<eos>", "<turn|>", "<|tool_response>",
-    ("<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>"), "[e~[",
+    DS_END_OF_SENTENCE, "[e~[",
 };
 
 static int32_t find_cstr(const slm_tokenizer *tok, const char *s)

@@ -158,6 +158,25 @@ static int32_t find_prefixed(const slm_tokenizer *tok, struct wp_scratch *s, con
     return tok_find(tok, s->key, len);
 }
 
+/* The last character end such that prefix + word[start, end) is no longer than the
+ * longest token: candidates past it cannot match, and skipping them keeps a long word
+ * at O(length × longest token) instead of quadratic. */
+static size_t longest_candidate(const struct wp_scratch *s, size_t start, size_t n,
+                                size_t prefix_len, size_t max_len)
+{
+    if (prefix_len > max_len)
+        return start;
+    size_t budget = max_len - prefix_len, lo = start, hi = n;
+    while (lo < hi) { /* largest end in [start, n] with bytes(start, end) <= budget */
+        size_t mid = lo + (hi - lo + 1) / 2;
+        if (s->char_at[mid] - s->char_at[start] <= budget)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
+}
+
 static int emit_word(const slm_tokenizer *tok, const struct word_buf *w, struct wp_scratch *s,
                      struct tok_out *out, slm_error *err)
 {
@@ -169,7 +188,7 @@ static int emit_word(const slm_tokenizer *tok, const struct word_buf *w, struct 
     if (wp->max_chars_per_word && n > wp->max_chars_per_word)
         return unk < 0 ? 0 : tok_out_push(out, unk, w->v[0].lo, w->v[n - 1].hi, err);
 
-    int r = scratch_reserve(s, n, err);
+    int r = scratch_reserve(s, n + 1, err); /* + 1: a lone "▁" piece */
     if (r < 0)
         return r;
     size_t nb = 0;
@@ -185,11 +204,8 @@ static int emit_word(const slm_tokenizer *tok, const struct word_buf *w, struct 
         bool first = start == 0;
         const char *prefix = first ? wp->word_prefix : wp->cont_prefix;
         size_t prefix_len = first ? wp->word_prefix_len : wp->cont_prefix_len;
-        size_t end = n;
+        size_t end = longest_candidate(s, start, n, prefix_len, tok->max_token_len);
         int32_t id = -1;
-        /* skip lengths no token can have */
-        while (end > start && prefix_len + (s->char_at[end] - s->char_at[start]) > tok->max_token_len)
-            end--;
         for (; end > start; end--) {
             id = find_prefixed(tok, s, prefix, prefix_len, s->char_at[start], s->char_at[end]);
             if (id >= 0)
@@ -201,7 +217,7 @@ static int emit_word(const slm_tokenizer *tok, const struct word_buf *w, struct 
             if (id >= 0) {
                 s->pieces[n_pieces++] = (struct piece){id, 0, 0};
                 /* the next piece starts at character 0 as a continuation */
-                size_t e = n;
+                size_t e = longest_candidate(s, 0, n, wp->cont_prefix_len, tok->max_token_len);
                 int32_t cid = -1;
                 for (; e > 0; e--) {
                     cid = find_prefixed(tok, s, wp->cont_prefix, wp->cont_prefix_len, 0,

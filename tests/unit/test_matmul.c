@@ -42,7 +42,7 @@ static double max_rel_diff(const float *a, const float *b, int64_t n)
     for (int64_t i = 0; i < n; i++)
         scale = fmax(scale, fabs(b[i]));
     for (int64_t i = 0; i < n; i++)
-        m = fmax(m, fabs(a[i] - b[i]));
+        m = worse(m, fabs(a[i] - b[i])); /* NaN sticks */
     return scale > 0 ? m / scale : m;
 }
 

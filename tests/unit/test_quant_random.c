@@ -124,8 +124,8 @@ static void test_vec_dot(void)
             double scale = test_abs_dot(wd, xd, N);
             double e1 = fabs(got - exact) / scale;
             double e2 = fabs(got - test_dot_double(w, x, N)) / test_abs_dot(w, x, N);
-            worst_exact = e1 > worst_exact ? e1 : worst_exact;
-            worst_float = e2 > worst_float ? e2 : worst_float;
+            worst_exact = worse(worst_exact, e1);
+            worst_float = worse(worst_float, e2);
         }
         if (getenv("TEST_VERBOSE"))
             printf("vec_dot %-5s vs dequantized %.2e, vs float %.2e\n", tr->name,

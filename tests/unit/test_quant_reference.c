@@ -207,7 +207,7 @@ static void check_kquant_file(const struct gguf *g, const char *label)
             tr->from_float(x, q, row);
             tr->to_float(q, y, row);
             double e = test_rel_rmse(y, x, row);
-            if (e > worst)
+            if (!(e <= worst))
                 worst = e;
         }
         if (getenv("TEST_VERBOSE")) printf("%s %s %s %.6f\n", label, t->name, tr->name, worst);
@@ -253,7 +253,7 @@ static double cross_check(const struct gguf *a, const struct gguf *b6, const cha
         double e = test_rel_rmse(x, y, row * rows);
         if (getenv("TEST_VERBOSE"))
             printf("%s %s %s %.5f\n", label, ta->name, tra->name, e);
-        if (e > worst)
+        if (!(e <= worst))
             worst = e;
         compared++;
     }

@@ -79,4 +79,13 @@ static inline double test_abs_dot(const float *a, const float *b, int64_t n)
     return s;
 }
 
+/* The larger of a running worst error and a new one; NaN counts as worst and sticks, so
+ * a kernel producing NaN cannot pass a "worst < bound" check. */
+static inline double worse(double worst, double e)
+{
+    if (isnan(worst))
+        return worst;
+    return (e > worst || isnan(e)) ? e : worst;
+}
+
 #endif

@@ -3,6 +3,9 @@
 #include <string.h>
 
 #include "cli.h"
+#ifdef SLM_HAVE_CLIENT
+#include "client.h"
+#endif
 
 struct command {
     const char *name;
@@ -29,6 +32,16 @@ static int usage(FILE *f)
     fprintf(f, "usage: slm COMMAND [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
+#ifdef SLM_HAVE_CLIENT
+    /* client commands (client_main.c); generate, classify and embed also take --daemon or
+     * --socket PATH to run on a running slmd */
+    fprintf(f, "\nwith a running slmd (--daemon[=system|session] or --socket PATH):\n"
+               "  list        the configured models\n"
+               "  ps          what the models are doing\n"
+               "  load        load a model (root)\n"
+               "  unload      unload a model (root)\n"
+               "  chat        chat with a model, streaming the replies\n");
+#endif
     fprintf(f, "\n'slm COMMAND --help' shows a command's options; see slm(1).\n");
     return f == stdout ? 0 : EXIT_USAGE;
 }
@@ -43,6 +56,11 @@ int main(int argc, char **argv)
         printf("slm %s\n", SLM_VERSION);
         return 0;
     }
+#ifdef SLM_HAVE_CLIENT
+    /* list/ps/load/unload/chat, and generate/classify/embed with --daemon or --socket */
+    if (client_wanted(argc - 1, argv + 1))
+        return client_main(argc - 1, argv + 1);
+#endif
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].run(argc - 1, argv + 1);

@@ -35,6 +35,7 @@ enum slm_pooling {
     SLM_POOL_MEAN,
     SLM_POOL_CLS,
     SLM_POOL_LAST,
+    SLM_POOL_MAX, /* element-wise maximum over tokens (sentence-transformers) */
 };
 
 /* Layer counts, widths and the like beyond these are refused at load: no small model

@@ -47,9 +47,19 @@ struct slm_template_input {
     const char *bos_token; /* "" if the model has none */
     const char *eos_token;
 
-    /* Additions; left zero they change nothing above. */
+};
 
-    /* A JSON array of message objects, used instead of `messages` when set: every key of a
+/* Renders into a malloc'd NUL-terminated string. A template calling raise_exception(msg)
+ * gives SLM_ERR_TEMPLATE with msg as the message; exceeding a limit gives SLM_ERR_TEMPLATE
+ * naming the limit; other runtime errors give SLM_ERR_TEMPLATE "line N: reason". `limits`
+ * may be NULL for the defaults. Thread-safe for one compiled template rendered from several threads. */
+int slm_template_render(const slm_template *tmpl, const struct slm_template_input *input,
+                        const struct slm_template_limits *limits, char **out, size_t *out_len,
+                        slm_error *err);
+
+/* What a render can take beyond a plain list of role/content messages. */
+struct slm_template_options {
+    /* A JSON array of message objects, used instead of input->messages: every key of a
      * message reaches the template (role, content, tool_calls, name, ...), and content may
      * be null or structured. This is what `slm template --messages-json FILE` reads. */
     const char *messages_json;
@@ -58,20 +68,26 @@ struct slm_template_input {
      * custom flags). Without it `tools` and `documents` are undefined, as in a plain Jinja2
      * render of the template. */
     const char *variables_json;
-    /* Leave strftime_now undefined. Hugging Face defines it (current local time); the
-     * reference renders in templates.json were made without it, so templates that check
+    /* Leave strftime_now undefined. Hugging Face defines it (the current local time); the
+     * reference renders in templates.json were made without it, so that templates testing
      * `strftime_now is defined` fall back to their fixed date there. */
     bool without_strftime_now;
 };
 
-/* Renders into a malloc'd NUL-terminated string. A template calling raise_exception(msg)
- * gives SLM_ERR_TEMPLATE with msg as the message; exceeding a limit gives SLM_ERR_TEMPLATE
- * naming the limit; other runtime errors give SLM_ERR_TEMPLATE "line N: reason"; malformed
- * messages_json or variables_json gives SLM_ERR_INVALID. `limits` may be NULL for the
- * defaults. Thread-safe for one compiled template rendered from several threads. */
-int slm_template_render(const slm_template *tmpl, const struct slm_template_input *input,
-                        const struct slm_template_limits *limits, char **out, size_t *out_len,
-                        slm_error *err);
+/* slm_template_render with options (NULL: none). Malformed messages_json or variables_json
+ * gives SLM_ERR_INVALID. */
+int slm_template_render_ex(const slm_template *tmpl, const struct slm_template_input *input,
+                           const struct slm_template_options *options,
+                           const struct slm_template_limits *limits, char **out,
+                           size_t *out_len, slm_error *err);
+
+/* Reads a JSON file holding a list of messages ({"role", "content", ...}) and renders it
+ * with the model's tokens: what `slm template --messages-json FILE` prints. File errors give
+ * SLM_ERR_IO and malformed JSON SLM_ERR_INVALID, both naming the file. */
+int slm_template_render_messages_file(const slm_template *tmpl, const char *path,
+                                      bool add_generation_prompt, const char *bos_token,
+                                      const char *eos_token, char **out, size_t *out_len,
+                                      slm_error *err);
 
 #ifdef __cplusplus
 }

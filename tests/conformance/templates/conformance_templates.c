@@ -4,7 +4,9 @@
  *
  *   conformance_templates                 the ctest check
  *   conformance_templates --dump FILE     writes each case's result as JSON lines, for
- *                                         check_with_jinja2.py to compare with Python */
+ *                                         check_with_jinja2.py to compare with Python
+ *   conformance_templates --cases FILE    renders a JSON list of {"template", "vars"} and
+ *                                         prints one JSON line per case (differential.py) */
 #include <json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,11 +41,13 @@ static struct result render_case(struct json_object *c)
         .add_generation_prompt = json_object_get_boolean(agp_j),
         .bos_token = json_object_get_string(bos_j),
         .eos_token = json_object_get_string(eos_j),
+    };
+    struct slm_template_options options = {
         .messages_json = json_object_to_json_string_ext(messages_j, JSON_C_TO_STRING_PLAIN),
         /* the reference renders were made without strftime_now (see slm/template.h) */
         .without_strftime_now = true,
     };
-    res.rc = slm_template_render(tmpl, &in, NULL, &res.output, NULL, &res.err);
+    res.rc = slm_template_render_ex(tmpl, &in, &options, NULL, &res.output, NULL, &res.err);
     slm_template_free(tmpl);
     return res;
 }
@@ -124,8 +128,45 @@ static int dump(const char *shared, const char *out_path)
     return 0;
 }
 
+static int render_cases(const char *path)
+{
+    struct json_object *cases = json_object_from_file(path);
+    REQUIRE(cases && json_object_is_type(cases, json_type_array));
+    for (size_t i = 0; i < json_object_array_length(cases); i++) {
+        struct json_object *c = json_object_array_get_idx(cases, i), *source, *vars;
+        json_object_object_get_ex(c, "template", &source);
+        json_object_object_get_ex(c, "vars", &vars);
+        slm_error err = {0};
+        char *output = NULL;
+        int rc = -1;
+        slm_template *tmpl = slm_template_compile(json_object_get_string(source),
+                                                  (size_t)json_object_get_string_len(source),
+                                                  &err);
+        if (tmpl) {
+            struct slm_template_input in = {.bos_token = "<s>", .eos_token = "</s>"};
+            struct slm_template_options options = {
+                .variables_json = json_object_to_json_string_ext(vars, JSON_C_TO_STRING_PLAIN),
+                .without_strftime_now = true,
+            };
+            rc = slm_template_render_ex(tmpl, &in, &options, NULL, &output, NULL, &err);
+            slm_template_free(tmpl);
+        }
+        struct json_object *line = json_object_new_object();
+        json_object_object_add(line, "ok", json_object_new_boolean(rc == 0));
+        json_object_object_add(line, rc == 0 ? "output" : "error",
+                               json_object_new_string(rc == 0 ? output : err.message));
+        printf("%s\n", json_object_to_json_string_ext(line, JSON_C_TO_STRING_PLAIN));
+        json_object_put(line);
+        free(output);
+    }
+    json_object_put(cases);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--cases") == 0)
+        return render_cases(argv[2]);
     const char *shared = test_shared_dir();
     if (!shared)
         return 0;

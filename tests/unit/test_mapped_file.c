@@ -1,0 +1,64 @@
+/* A mapped model file that is truncated or rewritten under us (cp over it) must not kill
+ * the process: the SIGBUS guard turns the mapping into zeros and reports it damaged, and
+ * replacement by rename is noticed as a change. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test.h"
+#include "util/mapped_file.h"
+
+static void write_file(const char *path, size_t n, char fill)
+{
+    FILE *f = fopen(path, "wb");
+    REQUIRE(f);
+    for (size_t i = 0; i < n; i++)
+        fputc(fill, f);
+    fclose(f);
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/slm-test-map-XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    char path[256], other[256];
+    snprintf(path, sizeof(path), "%s/model.bin", dir);
+    snprintf(other, sizeof(other), "%s/new.bin", dir);
+    const size_t size = 1 << 20;
+    write_file(path, size, 'a');
+
+    slm_error err;
+    slm_mapped_file *mf = slm_mapped_file_open(path, &err);
+    REQUIRE(mf);
+    CHECK(mf->size == size && mf->data[size - 1] == 'a');
+    CHECK(!slm_mapped_file_changed(mf) && !slm_mapped_file_damaged(mf));
+
+    /* truncate in place, as `cp new old` does first: touching a page past the end faults */
+    REQUIRE(truncate(path, 4096) == 0);
+    volatile unsigned char c = mf->data[size - 1]; /* SIGBUS without the guard */
+    CHECK(c == 0);
+    CHECK(slm_mapped_file_damaged(mf));
+    CHECK(slm_mapped_file_changed(mf));
+    slm_mapped_file_close(mf);
+
+    /* replacement by rename (package upgrades): the old inode stays mapped and intact */
+    write_file(path, size, 'b');
+    mf = slm_mapped_file_open(path, &err);
+    REQUIRE(mf);
+    write_file(other, size, 'c');
+    REQUIRE(rename(other, path) == 0);
+    CHECK(mf->data[size / 2] == 'b');
+    CHECK(!slm_mapped_file_damaged(mf));
+    CHECK(slm_mapped_file_changed(mf));
+    slm_mapped_file_close(mf);
+
+    /* errors name the path */
+    CHECK(slm_mapped_file_open("/nonexistent/model.gguf", &err) == NULL &&
+          strstr(err.message, "/nonexistent/model.gguf"));
+    CHECK(slm_mapped_file_open(dir, &err) == NULL && strstr(err.message, "not a regular"));
+    unlink(path);
+    rmdir(dir);
+    return test_report();
+}
