@@ -9,7 +9,7 @@
 
 /* Bounds on what one request may carry, so a caller cannot make the engine copy
  * unbounded data. The transports enforce tighter limits (max_body). */
-#define MAX_REQUEST_TEXT (16u << 20)
+#define MAX_REQUEST_TEXT (8u << 20) /* = the tokenizer's limit */
 #define MAX_REQUEST_MESSAGES 4096
 #define MAX_REQUEST_TOKENS (1u << 20)
 #define MAX_STOP_STRINGS 16

@@ -50,13 +50,13 @@ static int render_chat(const struct model_entry *m, const struct request *r, cha
                                     .n_messages = r->p.n_messages,
                                     .add_generation_prompt = true,
                                     .bos_token = bos_s,
-                                    .eos_token = eos_s,
-                                    /* the same prompt `slm template` prints, every day */
-                                    .without_strftime_now = true};
+                                    .eos_token = eos_s};
+    /* the same prompt `slm template` prints, every day */
+    struct slm_template_options opts = {.without_strftime_now = true};
     struct slm_template_limits limits;
     slm_template_limits_default(&limits);
     limits.max_output = MAX_CHAT_PROMPT;
-    int rc = slm_template_render(tmpl, &in, &limits, out, len, err);
+    int rc = slm_template_render_ex(tmpl, &in, &opts, &limits, out, len, err);
     slm_template_free(tmpl);
     return rc;
 }

@@ -97,14 +97,13 @@ int cmd_template(int argc, char **argv)
         return cli_fail("chat template: %s", err.message);
     struct slm_template_input in = {.add_generation_prompt = generation_prompt,
                                     .bos_token = bos_text,
-                                    .eos_token = eos_text,
-                                    .messages_json = messages,
-                                    .variables_json = vars,
-                                    /* as the reference renders (and slmd's chat) do */
-                                    .without_strftime_now = true};
+                                    .eos_token = eos_text};
+    /* strftime_now left undefined, as the reference renders (and slmd's chat) do */
+    struct slm_template_options render_opts = {
+        .messages_json = messages, .variables_json = vars, .without_strftime_now = true};
     _cleanup_free_ char *out = NULL;
     size_t out_len = 0;
-    if (slm_template_render(tmpl, &in, NULL, &out, &out_len, &err) < 0)
+    if (slm_template_render_ex(tmpl, &in, &render_opts, NULL, &out, &out_len, &err) < 0)
         return err.status == SLM_ERR_TEMPLATE ? cli_fail("chat template: %s", err.message)
                                               : cli_fail_err(&err);
     fwrite(out, 1, out_len, stdout);

@@ -80,7 +80,9 @@ void slm_tokens_free(struct slm_tokens *t);
 /* Tokenizes `len` bytes of text (any bytes: invalid UTF-8 is handled as the reference
  * tokenizers handle it). `want_offsets` fills starts/ends (needed for entity spans).
  * Input longer than SLM_TOKENIZE_MAX_INPUT bytes is refused with SLM_ERR_LIMIT. */
-#define SLM_TOKENIZE_MAX_INPUT (64u << 20)
+/* 8 MiB: far above any context (128k tokens is ~512 KiB of text), and low enough that the
+ * tokenizer's working memory (tens of bytes per input byte) stays bounded. */
+#define SLM_TOKENIZE_MAX_INPUT (8u << 20)
 int slm_tokenize(const slm_tokenizer *tok, const char *text, size_t len, unsigned flags,
                  bool want_offsets, struct slm_tokens *out, slm_error *err);
 
