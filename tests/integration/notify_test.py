@@ -14,7 +14,8 @@ import signal
 import sys
 import time
 
-from slmd_harness import Slmd, Failure, check, run_tests, shared_models_dir, skip
+from slmd_harness import (Slmd, Failure, check, http_request, run_tests, shared_models_dir,
+                          skip)
 
 slmd = sys.argv[1]
 if not os.access(slmd, os.X_OK):
@@ -61,7 +62,12 @@ def test_ready_status_stop():
         status = msg.get("STATUS", "")
         check(status == "Serving 3 models (tiny: ready, phi3: ready, lazy: not loaded); "
                         "0 requests queued", f"STATUS with READY=1: {status!r}")
-        check(os.path.exists(s.socket), "the API socket is not there at READY=1")
+        # at READY=1 the API answers, and lists the models as STATUS= does
+        code, reply = http_request(s.socket, "GET", "/v1/models")
+        check(code == 200, f"GET /v1/models at READY=1: {code} {reply}")
+        states = {m["id"]: m["slmd"]["state"] for m in reply["data"]}
+        check(states == {"tiny": "ready", "phi3": "ready", "lazy": "declared"},
+              f"/v1/models: {states}")
         check(oct(os.stat(s.socket).st_mode & 0o777) == oct(0o660), "socket mode")
         n = s.mark()
         s.signal(signal.SIGTERM)
@@ -126,6 +132,12 @@ def test_reload_bad_config_keeps_serving():
             check(where in status, f"the error is not in STATUS: {status!r}")
             check(where in s.log(), "the error is not logged")
             check(s.proc.poll() is None, "slmd exited on a bad reload")
+            # the old model still answers
+            code, reply = http_request(s.socket, "POST", "/v1/completions",
+                                       {"model": "tiny", "prompt": "Once upon a time",
+                                        "max_tokens": 4, "temperature": 0})
+            check(code == 200 and reply["usage"]["completion_tokens"] == 4,
+                  f"after a refused reload: {code} {reply}")
         # a good file again clears the error
         s.write_config(good)
         n = s.mark()

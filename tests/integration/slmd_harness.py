@@ -39,6 +39,32 @@ class Failure(Exception):
     pass
 
 
+def http_request(socket_path, method, path, body=None, timeout=TIMEOUT):
+    """One HTTP/1.1 request over slmd's Unix socket; returns (status, parsed JSON or text)."""
+    import http.client
+    import json
+
+    class UnixConnection(http.client.HTTPConnection):
+        def connect(self):
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout)
+            self.sock.connect(socket_path)
+
+    conn = UnixConnection("localhost", timeout=timeout)
+    try:
+        payload = json.dumps(body) if body is not None else None
+        headers = {"Content-Type": "application/json"} if payload else {}
+        conn.request(method, path, body=payload, headers=headers)
+        response = conn.getresponse()
+        data = response.read().decode("utf-8", "replace")
+        try:
+            return response.status, json.loads(data)
+        except ValueError:
+            return response.status, data
+    finally:
+        conn.close()
+
+
 def check(cond, message):
     if not cond:
         raise Failure(message)
@@ -166,5 +192,5 @@ def run_tests(tests):
     sys.exit(1 if failed else 0)
 
 
-__all__ = ["Slmd", "NotifyListener", "Failure", "check", "run_tests", "skip",
+__all__ = ["Slmd", "NotifyListener", "Failure", "check", "run_tests", "skip", "http_request",
            "shared_models_dir", "TIMEOUT", "signal"]
