@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import time
 
@@ -188,6 +189,41 @@ def test_model_replaced_on_disk():
         s.close()
 
 
+def test_dbus_reload_method():
+    """Manager.Reload() over D-Bus reloads exactly as SIGHUP does."""
+    daemon, busctl = shutil.which("dbus-daemon"), shutil.which("busctl")
+    if not daemon or not busctl:
+        print("note: not tested: dbus-daemon or busctl missing")
+        return
+    bus = subprocess.Popen([daemon, "--session", "--nofork", "--print-address"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    s = None
+    try:
+        address = bus.stdout.readline().strip()
+        import tempfile
+        d = tempfile.mkdtemp(prefix="slmd-it-")
+        sock = os.path.join(d, "api.sock")
+        s = Slmd(slmd, config_text=config(sock, [("tiny", DECODER, True)]),
+                 args=["--bus", "session"], env={"DBUS_SESSION_BUS_ADDRESS": address},
+                 directory=d)
+        s.owns_dir = True
+        s.notify.wait_for(lambda m: m.get("READY") == "1", "READY=1")
+        n = len(s.notify.messages)
+        p = subprocess.run([busctl, f"--address={address}", "call", "org.slmd.Slmd1",
+                            "/org/slmd/Slmd1", "org.slmd.Slmd1.Manager", "Reload"],
+                           capture_output=True, text=True, timeout=30)
+        check(p.returncode == 0, f"Reload(): {p.stderr}")
+        s.notify.wait_for(lambda m: m.get("RELOADING") == "1" and "MONOTONIC_USEC" in m,
+                          "RELOADING=1 after Reload()", start=n)
+        s.notify.wait_for(lambda m: m.get("READY") == "1", "READY=1 after Reload()", start=n)
+        s.wait_log("reloaded ")
+    finally:
+        if s:
+            s.close()
+        bus.kill()
+        bus.wait()
+
+
 def test_watchdog():
     s = Started([], env={"WATCHDOG_USEC": "400000"})
     try:
@@ -215,5 +251,5 @@ def test_start_fails_on_bad_config():
 
 
 run_tests([test_ready_status_stop, test_reload_good_config, test_reload_bad_config_keeps_serving,
-           test_failed_model_others_serve, test_model_replaced_on_disk, test_watchdog,
-           test_start_fails_on_bad_config])
+           test_failed_model_others_serve, test_model_replaced_on_disk, test_dbus_reload_method,
+           test_watchdog, test_start_fails_on_bad_config])
