@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +17,6 @@
 
 #include "daemon/config_values.h"
 #include "daemon/yaml_tree.h"
-#include "util/checked.h"
 #include "util/cleanup.h"
 
 struct parse_ctx {
