@@ -1,3 +1,4 @@
+/* ctest-labels: threads */
 /* Encoders from Hugging Face directories, against a plain double-precision forward pass
  * written here from the model definitions (not from slmd's code):
  *   - DistilBERT and BERT, every head, F32/F16/BF16 weights, prefixed and bare tensor names,
