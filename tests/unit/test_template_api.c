@@ -1,3 +1,4 @@
+/* ctest-labels: threads */
 /* Chat templates through the public API: limits, error values and line numbers, the ways
  * messages and variables are passed, strftime_now, and rendering from several threads. */
 #include <pthread.h>
