@@ -383,6 +383,17 @@ void *scheduler_main(void *arg)
     pthread_mutex_lock(&e->lock);
     while (!e->stopping) {
         uint64_t now = engine_now_usec();
+        if (e->pool_threads_wanted) {
+            /* no step runs now, so the pool can be swapped */
+            slm_error err;
+            slm_pool *fresh = slm_pool_new((int)e->pool_threads_wanted, &err);
+            if (fresh) {
+                slm_pool_free(e->pool);
+                e->pool = fresh;
+                e->config.n_threads = e->pool_threads_wanted;
+            }
+            e->pool_threads_wanted = 0;
+        }
         check_files(e, now, &last_file_check);
         registry_check_idle(e, now);
         for (struct model_entry *m = e->models; m; m = m->next)

@@ -1,3 +1,4 @@
+/* ctest-labels: threads */
 /* Encoder tasks on texts (slm/tasks.h) against the same steps done by hand through the
  * public API: tokenize, slm_encode, softmax / grouping / pooling. Checks the wiring that
  * the task layer adds: per-text rows in a batch, truncation to the model's length with the
@@ -46,8 +47,8 @@ static slm_model *make_model(const char *name, enum tm_family family, enum tm_he
 static const char *const texts[] = {
     "a b c w1 w2 w3.",
     "w7, w8!",
-    "zebra w10 w11 w12 w13 w14 w15 w16 w17 w18 w19 w20 w21 w22 w23 w24 w25 w26 w27 w28 w29 "
-    "w30 w31 w32 w33 w34 w35 w36 w37 w38 w39 w40 w41 w42",
+    ("zebra w10 w11 w12 w13 w14 w15 w16 w17 w18 w19 w20 w21 w22 w23 w24 w25 w26 w27 w28 w29 "
+     "w30 w31 w32 w33 w34 w35 w36 w37 w38 w39 w40 w41 w42"),
     "w5",
 };
 enum { N = 4 };
