@@ -130,11 +130,16 @@ static int load_gguf_model(slm_model *m, slm_error *err)
                           "(slmd runs: %s)", m->path, arch, slm_arch_names());
     m->info.architecture = m->arch->name;
     m->info.kind = m->arch->kind;
+    /* Both are optional, but one of another type is a broken file, not a missing key: a
+     * chat template silently dropped would turn every chat request into an error later. */
     _cleanup_free_ char *name = NULL;
-    if (slm_gguf_get_str_dup(m->gguf, "general.name", &name, NULL) == 0)
-        m->name = TAKE_PTR(name);
-    if (slm_gguf_get_str_dup(m->gguf, "tokenizer.chat_template", &m->chat_template, NULL) < 0)
-        m->chat_template = NULL;
+    r = slm_gguf_get_str_dup(m->gguf, "general.name", &name, err);
+    if (r < 0 && r != -SLM_ERR_NOT_FOUND)
+        return r;
+    m->name = TAKE_PTR(name);
+    r = slm_gguf_get_str_dup(m->gguf, "tokenizer.chat_template", &m->chat_template, err);
+    if (r < 0 && r != -SLM_ERR_NOT_FOUND)
+        return r;
     m->tok = slm_tokenizer_from_gguf(m->gguf, err);
     if (!m->tok)
         return -(int)err->status;
