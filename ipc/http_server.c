@@ -595,6 +595,12 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         *socket_context = NULL;
         if (s->counters.connections_open)
             s->counters.connections_open--;
+        /* At the descriptor limit (EMFILE on accept) or at HTTP_MAX_CONNECTIONS, MHD takes
+         * its listening socket out of its epoll set, and puts it back only at a run after
+         * a connection closed. Nothing else may wake the loop for that run (the closed
+         * connection's events are already consumed), so without this one the socket
+         * would accept nothing ever again. */
+        kick(s);
         return;
     }
     s->counters.connections_total++;
