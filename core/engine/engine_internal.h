@@ -162,6 +162,12 @@ uint64_t engine_now_usec(void);
 void engine_push_event(slm_engine *e, struct event *ev); /* lock held */
 void engine_emit_token(slm_engine *e, struct request *r, const char *piece, size_t len);
 void engine_emit_done(slm_engine *e, struct request *r);
+/* Replaces, in place, each occurrence of `path` in the NUL-terminated `text` (a buffer of
+ * `size` bytes) with `name`, cutting the end if it no longer fits. Error messages of the
+ * loaders name the model's file ("/var/lib/slmd/models/x.gguf: tensor ..."); callers of
+ * the API know the model by its name and need not learn where the files lie, so what
+ * they are sent says "tiny: tensor ...". The journal keeps the full message. */
+void engine_hide_path(char *text, size_t size, const char *path, const char *name);
 void engine_emit_model_state(slm_engine *e, struct model_entry *m, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

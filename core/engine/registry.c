@@ -449,6 +449,7 @@ void *loader_main(void *arg)
             loaded_free(&l);
             m->state = SLM_MODEL_FAILED;
             snprintf(m->error, sizeof(m->error), "%s", err.message);
+            engine_hide_path(m->error, sizeof(m->error), m->spec.path, m->spec.name);
             engine_emit_model_state(e, m, "%s", err.message);
             fail_queue(e, m);
         } else {

@@ -171,6 +171,8 @@ void request_fail(struct request *r, enum slm_status status, const char *fmt, ..
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    if (r->model)
+        engine_hide_path(msg, sizeof(msg), r->model->spec.path, r->model->spec.name);
     free(r->error);
     r->error = strdup(msg);
     r->result.status = status;

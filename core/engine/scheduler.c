@@ -363,14 +363,14 @@ static void check_files(slm_engine *e, uint64_t now, uint64_t *last)
         if (m->state != SLM_MODEL_READY || slm_model_files_intact(m->model))
             continue;
         /* The file was replaced or rewritten: finish what runs with an error, reload. */
-        snprintf(m->error, sizeof(m->error), "model file %s changed on disk; reloading",
-                 m->spec.path);
+        snprintf(m->error, sizeof(m->error), "the model's file changed on disk; reloading");
         m->unload_wanted = true;
         m->load_wanted = true;
         for (uint32_t i = 0; i < m->spec.parallel; i++)
             if (m->seqs[i].req)
                 atomic_store(&m->seqs[i].req->cancelled, true);
-        engine_emit_model_state(e, m, "%s", m->error);
+        engine_emit_model_state(e, m, "model file %s changed on disk; reloading",
+                                m->spec.path);
     }
 }
 
