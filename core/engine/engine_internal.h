@@ -93,6 +93,7 @@ struct model_entry {
     struct slm_model_spec spec; /* strings owned */
     enum slm_model_state state;
     char error[256];
+    enum slm_status error_status; /* of the last failed load: what its queue is failed with */
     bool draining;       /* removed from the config: no new requests */
     bool unload_wanted;  /* UnloadModel or keep_alive: unload when idle */
     bool load_wanted;    /* the loader should (re)load it */

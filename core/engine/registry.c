@@ -395,7 +395,7 @@ static void fail_queue(slm_engine *e, struct model_entry *m)
     m->n_queued = 0;
     while (r) {
         struct request *next = r->next_queued;
-        request_fail(r, SLM_ERR_UNSUPPORTED, "model '%s' failed to load: %s", m->spec.name,
+        request_fail(r, m->error_status, "model '%s' failed to load: %s", m->spec.name,
                      m->error);
         m->requests_failed++;
         engine_emit_done(e, r);
@@ -448,6 +448,8 @@ void *loader_main(void *arg)
         if (r < 0) {
             loaded_free(&l);
             m->state = SLM_MODEL_FAILED;
+            /* a broken file is slmd's problem (500), a memory limit 503: not the caller's */
+            m->error_status = err.status;
             snprintf(m->error, sizeof(m->error), "%s", err.message);
             engine_hide_path(m->error, sizeof(m->error), m->spec.path, m->spec.name);
             engine_emit_model_state(e, m, "%s", err.message);
