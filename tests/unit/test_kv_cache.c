@@ -1,3 +1,4 @@
+/* ctest-labels: threads */
 /* KV cache types: F16 and Q8_0 caches give the logits of an F32 cache within their
  * rounding; a prefix copied between slots continues exactly like the original; bad
  * sizes and types are refused. */
