@@ -96,6 +96,11 @@ struct model_entry {
     enum slm_status error_status; /* of the last failed load: what its queue is failed with */
     bool draining;       /* removed from the config: no new requests */
     bool unload_wanted;  /* UnloadModel or keep_alive: unload when idle */
+    /* Its file changed on disk: nothing new is admitted, and it is unloaded (then
+     * reloaded) as soon as the running requests are gone, queued ones or not. Under
+     * steady traffic the model is never idle, so waiting for idle would never reload it
+     * and every request admitted meanwhile would be cancelled at the next file check. */
+    bool file_changed;
     bool load_wanted;    /* the loader should (re)load it */
     bool preload_pending;
     /* loaded state (owned by the scheduler once READY) */

@@ -76,6 +76,7 @@ void registry_unload_locked(slm_engine *e, struct model_entry *m)
     m->weight_bytes = m->kv_bytes = 0;
     m->state = SLM_MODEL_DECLARED;
     m->unload_wanted = false;
+    m->file_changed = false;
     engine_emit_model_state(e, m, "unloaded");
     if (m->load_wanted) /* unloaded to be reloaded (its file changed) */
         pthread_cond_signal(&e->loader_cond);
@@ -102,7 +103,13 @@ void registry_reap(slm_engine *e)
 void registry_check_idle(slm_engine *e, uint64_t now)
 {
     for (struct model_entry *m = e->models; m; m = m->next) {
-        if (m->state != SLM_MODEL_READY || !registry_is_idle(m))
+        if (m->state != SLM_MODEL_READY)
+            continue;
+        if (m->file_changed && !m->n_active) { /* reload now; the queue waits for it */
+            registry_unload_locked(e, m);
+            continue;
+        }
+        if (!registry_is_idle(m))
             continue;
         bool expired = m->spec.keep_alive_usec && now - m->last_used_usec >= m->spec.keep_alive_usec;
         if (m->unload_wanted || expired)

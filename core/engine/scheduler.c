@@ -196,6 +196,8 @@ static void drop_abandoned(slm_engine *e, struct model_entry *m, uint64_t now)
 
 static void admit_decoder(slm_engine *e, struct model_entry *m)
 {
+    if (m->file_changed) /* queued requests wait for the reload */
+        return;
     while (m->n_active < m->spec.parallel && m->queue_head) {
         struct request *r = pop_fair(e, m);
         if (!still_wanted(e, m, r))
@@ -351,7 +353,7 @@ static bool has_decoder_work(const struct model_entry *m)
 static bool has_encoder_work(const struct model_entry *m)
 {
     return m->state == SLM_MODEL_READY && slm_model_info(m->model)->kind == SLM_MODEL_ENCODER &&
-           m->queue_head;
+           m->queue_head && !m->file_changed;
 }
 
 static void check_files(slm_engine *e, uint64_t now, uint64_t *last)
@@ -360,11 +362,11 @@ static void check_files(slm_engine *e, uint64_t now, uint64_t *last)
         return;
     *last = now;
     for (struct model_entry *m = e->models; m; m = m->next) {
-        if (m->state != SLM_MODEL_READY || slm_model_files_intact(m->model))
+        if (m->state != SLM_MODEL_READY || m->file_changed || slm_model_files_intact(m->model))
             continue;
         /* The file was replaced or rewritten: finish what runs with an error, reload. */
         snprintf(m->error, sizeof(m->error), "the model's file changed on disk; reloading");
-        m->unload_wanted = true;
+        m->file_changed = true;
         m->load_wanted = true;
         for (uint32_t i = 0; i < m->spec.parallel; i++)
             if (m->seqs[i].req)
