@@ -28,6 +28,7 @@ import pwd
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -85,6 +86,14 @@ def unit_syscall_filter():
 DENIED_AND_HARMLESS = {"mbind"}
 
 
+OTHER_OPTIONS_FORBID = {
+    "personality", "sched_setscheduler", "sched_setattr", "sched_setparam", "unshare",
+    "setns", "add_key", "request_key", "keyctl", "shmget", "shmat", "semget", "msgget",
+    "mq_open", "init_module", "finit_module", "delete_module", "syslog", "clock_settime",
+    "clock_adjtime", "settimeofday", "adjtimex", "sethostname", "setdomainname", "mount",
+    "umount2", "pivot_root", "ptrace", "setuid", "setgid", "setgroups", "chroot"}
+
+
 class Confined:
     """slmd as `nobody`, no new privileges, no capabilities, its own network namespace, a
     read-only root with rw runtime and state directories, traced by strace -f -c."""
@@ -102,7 +111,7 @@ class Confined:
         self.bus = PrivateBus(self.dir)
         env = {"DBUS_SYSTEM_BUS_ADDRESS": self.bus.address}
         config = ("threads: 2\nserver:\n"
-                  f"  socket: {self.socket}\n  socket_mode: \"0660\"\n  dbus: system\n"
+                  f"  socket: {self.socket}\n  dbus: system\n"
                   "models:\n"
                   f"  - name: tiny\n    path: {M}/llama-spm-tiny-Q8_0.gguf\n    parallel: 2\n"
                   "    preload: true\n"
@@ -244,6 +253,10 @@ def test_serves_confined():
         st = proc_status(pid)
         check(st["Uid"].split()[0] == str(NOBODY.pw_uid), f"Uid {st['Uid']}")
         check(st["NoNewPrivs"] == "1", "no_new_privs is not set")
+        # the socket slmd binds itself has the default mode, 0660 (slmd.socket says the same)
+        mode = os.stat(c.socket).st_mode
+        check(stat.S_ISSOCK(mode) and stat.S_IMODE(mode) == 0o660,
+              f"socket mode {oct(stat.S_IMODE(mode))}")
         check(int(st["CapEff"], 16) == 0 and int(st["CapBnd"], 16) == 0,
               f"capabilities: CapEff {st['CapEff']} CapBnd {st['CapBnd']}")
         with open(f"/proc/{pid}/net/dev") as f:
@@ -300,6 +313,12 @@ def test_serves_confined():
         check(set(outside) <= DENIED_AND_HARMLESS,
               f"system calls outside SystemCallFilter=@system-service ~@privileged "
               f"@resources, not known to be harmless when refused: {outside}")
+        # what the unit's other options forbid (LockPersonality, RestrictRealtime,
+        # RestrictNamespaces, KeyringMode, PrivateIPC, ProtectKernel*, ProtectClock,
+        # ProtectHostname): slmd must not even try
+        tried = sorted(used & OTHER_OPTIONS_FORBID)
+        check(not tried, f"slmd made system calls other unit options forbid: {tried}")
+        print(f"  system calls: {' '.join(sorted(used))}")
         print(f"  {rounds} rounds of every request kind and a reload under the filter; "
               f"{len(used)} distinct system calls, refused with EPERM: {outside or 'none'}; "
               f"no W+X mapping; only 'lo' (down), no inet socket; uid nobody, no "
