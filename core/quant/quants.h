@@ -118,6 +118,27 @@ static inline void slm_k4_scale_min(int j, const uint8_t *scales, uint8_t *scale
     }
 }
 
+/* All eight scales and mins of a Q4_K / Q5_K block at once, four per 32-bit word: bytes
+ * 0-3 hold scales 0-3 (their top bits: scales 4-7's high bits), bytes 4-7 mins 0-3 (and
+ * mins 4-7's high bits), bytes 8-11 the low nibbles of scales and mins 4-7. */
+static inline void slm_k4_unpack_scales(const uint8_t packed[12], uint8_t scales[8],
+                                        uint8_t mins[8])
+{
+    uint32_t w[3];
+    for (int k = 0; k < 3; k++)
+        w[k] = (uint32_t)packed[4 * k] | (uint32_t)packed[4 * k + 1] << 8 |
+               (uint32_t)packed[4 * k + 2] << 16 | (uint32_t)packed[4 * k + 3] << 24;
+    uint32_t s03 = w[0] & 0x3F3F3F3Fu, m03 = w[1] & 0x3F3F3F3Fu;
+    uint32_t s47 = (w[2] & 0x0F0F0F0Fu) | ((w[0] >> 2) & 0x30303030u);
+    uint32_t m47 = ((w[2] >> 4) & 0x0F0F0F0Fu) | ((w[1] >> 2) & 0x30303030u);
+    for (int k = 0; k < 4; k++) {
+        scales[k] = (uint8_t)(s03 >> (8 * k));
+        scales[k + 4] = (uint8_t)(s47 >> (8 * k));
+        mins[k] = (uint8_t)(m03 >> (8 * k));
+        mins[k + 4] = (uint8_t)(m47 >> (8 * k));
+    }
+}
+
 /* The signed 6-bit scale of sub-block j (0..15) of a Q3_K block: low 4 bits in the low
  * (j < 8) or high nibble of byte j % 8, top 2 bits in byte 8 + j % 4 at bit 2 * (j / 4). */
 static inline int slm_q3_K_scale(int j, const uint8_t *scales)

@@ -38,24 +38,6 @@ static inline void k4_layout_from_float(const float *restrict src, void *restric
     }
 }
 
-/* Eight 6-bit scales and mins of a Q4_K/Q5_K block (see slm_k4_scale_min), four at a time
- * from 32-bit words: bytes 0-3 hold scales 0-3 (+ top bits of scales 4-7), 4-7 mins 0-3
- * (+ top bits of mins 4-7), 8-11 the low nibbles of scales and mins 4-7. */
-static inline void k4_unpack_scales(const uint8_t packed[12], uint8_t sc[8], uint8_t mn[8])
-{
-    uint32_t a, b, c;
-    memcpy(&a, packed, 4);
-    memcpy(&b, packed + 4, 4);
-    memcpy(&c, packed + 8, 4);
-    uint32_t s03 = a & 0x3F3F3F3Fu, m03 = b & 0x3F3F3F3Fu;
-    uint32_t s47 = (c & 0x0F0F0F0Fu) | ((a >> 2) & 0x30303030u);
-    uint32_t m47 = ((c >> 4) & 0x0F0F0F0Fu) | ((b >> 2) & 0x30303030u);
-    memcpy(sc, &s03, 4);
-    memcpy(sc + 4, &s47, 4);
-    memcpy(mn, &m03, 4);
-    memcpy(mn + 4, &m47, 4);
-}
-
 /* The four scale-pair vectors of a Q4_K/Q5_K block in the k4 layout: sub-blocks (0,2),
  * (1,3), (4,6), (5,7), 16 int16 lanes each. */
 static inline __attribute__((always_inline)) void k4_scale_vectors(const uint8_t sc[8],
@@ -145,7 +127,7 @@ static inline __attribute__((always_inline)) void q5_K_load512(const block_q5_K 
             _Pragma("GCC unroll 8") for (int r = 0; r < (R); r++)                          \
             {                                                                              \
                 uint8_t sc[8], mn[8];                                                      \
-                k4_unpack_scales(wr[r][i].scales, sc, mn);                                 \
+                slm_k4_unpack_scales(wr[r][i].scales, sc, mn);                                 \
                 __m512i q[4], s[4];                                                        \
                 load512(&wr[r][i], sc, q, s);                                              \
                 __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(                   \
