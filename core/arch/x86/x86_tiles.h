@@ -10,6 +10,7 @@
 #define SLM_ARCH_X86_TILES_H
 
 #include "arch/x86/x86_quants.h"
+#include "kernels/kernels.h"
 
 #define X86_ROW(base, stride, i) ((const void *)((const uint8_t *)(base) + (size_t)(i) * (stride)))
 
