@@ -38,6 +38,8 @@ bool slm_weight_init(struct slm_weight *w, enum slm_type type, int64_t n_in, int
 struct slm_matmul_scratch {
     unsigned char *activations; /* quantized x: n_tok rows */
     size_t activation_bytes;
+    unsigned char *private_activations; /* per-thread copies for a few tokens */
+    size_t private_bytes;               /* per thread */
     float *converted;          /* F16/BF16 weight rows converted for sgemm, per thread */
     size_t converted_per_thread; /* floats */
     int threads;
