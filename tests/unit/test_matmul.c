@@ -1,3 +1,4 @@
+/* ctest-labels: threads */
 /* The matmul driver: every weight type, decode and batch shapes, odd row counts, 1 and
  * several threads (the same result), against the per-row kernels and against a float
  * reference; scratch limits are errors, not overruns. */
