@@ -28,8 +28,9 @@
         for (int c = 0; c < nc; c++)                                                       \
             out[(size_t)c * out_stride + (size_t)r] = hsum_ps256(acc[r][c]);
 
-/* Q4_0 x Q8_0. The activations are made unsigned (x + 128, one xor per token) so that
- * one u8 x s8 dot serves each (row, token); the accumulator starts at -128 * sum(w). */
+/* Q4_0 x Q8_0. The weights' nibbles stay unsigned (0..15) and the -8 offset moves to the
+ * activations: each token's accumulator starts at -8 * sum(x) per lane, computed once per
+ * block and token, so one u8 x s8 dot serves each (row, token). */
 #define X86_DEFINE_Q4_0_TILE(name, R, C)                                                   \
     static void name(int64_t n, int nr, int nc, float *restrict out, size_t out_stride,   \
                      const void *restrict w, size_t w_stride, const void *restrict x,      \
@@ -40,27 +41,26 @@
         _Pragma("GCC unroll 8") for (int r = 0; r < (R); r++)                              \
             _Pragma("GCC unroll 8") for (int c = 0; c < (C); c++) acc[r][c] =             \
                 _mm256_setzero_ps();                                                       \
-        const __m256i flip = _mm256_set1_epi8((char)0x80);                                 \
+        const __m256i eight = _mm256_set1_epi8(8);                                         \
         for (int64_t i = 0; i < n / QK4_0; i++) {                                          \
-            __m256i wq[R], base[R], xu[C];                                                 \
+            __m256i wq[R], xq[C], base[C];                                                 \
             __m256 dw[R], dx[C];                                                           \
-            _Pragma("GCC unroll 8") for (int r = 0; r < (R); r++)                          \
-            {                                                                              \
-                wq[r] = load_q4_0(&wr[r][i]);                                              \
-                base[r] = dot_u8s8_add(_mm256_setzero_si256(), flip, wq[r]);               \
-                base[r] = _mm256_sub_epi32(_mm256_setzero_si256(), base[r]);               \
-                dw[r] = _mm256_set1_ps(half_to_float(wr[r][i].d));                         \
-            }                                                                              \
             _Pragma("GCC unroll 8") for (int c = 0; c < (C); c++)                          \
             {                                                                              \
-                xu[c] = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)xr[c][i].qs), \
-                                         flip);                                            \
+                xq[c] = _mm256_loadu_si256((const __m256i *)xr[c][i].qs);                  \
+                base[c] = _mm256_sub_epi32(_mm256_setzero_si256(),                         \
+                                           dot_u8s8_add(_mm256_setzero_si256(), eight, xq[c])); \
                 dx[c] = _mm256_set1_ps(half_to_float(xr[c][i].d));                         \
+            }                                                                              \
+            _Pragma("GCC unroll 8") for (int r = 0; r < (R); r++)                          \
+            {                                                                              \
+                wq[r] = unpack_nibbles_128(wr[r][i].qs);                                   \
+                dw[r] = _mm256_set1_ps(half_to_float(wr[r][i].d));                         \
             }                                                                              \
             _Pragma("GCC unroll 8") for (int r = 0; r < (R); r++)                          \
                 _Pragma("GCC unroll 8") for (int c = 0; c < (C); c++)                      \
             {                                                                              \
-                __m256i p = dot_u8s8_add(base[r], xu[c], wq[r]);                           \
+                __m256i p = dot_u8s8_add(base[c], wq[r], xq[c]);                           \
                 acc[r][c] = _mm256_fmadd_ps(_mm256_mul_ps(dw[r], dx[c]),                   \
                                             _mm256_cvtepi32_ps(p), acc[r][c]);             \
             }                                                                              \
