@@ -4,7 +4,6 @@
  *
  *   bench_kernels [-t THREADS] [--quick] [bandwidth|vecdot|matmul|blas ...]
  */
-#define _GNU_SOURCE
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
