@@ -21,6 +21,11 @@
  * n_in 2048) stay in L1/L2 while every token tile streams past them. */
 #define TILE_CHUNK_ROWS 16
 
+/* Rows per work item for tiled decode: long enough that each thread reads long
+ * sequential runs of the matrix (64 x 1.1 KB for Q4_0 at n_in 2048), short enough that a
+ * 2048-row matrix still has 32 items to share. */
+#define TILE_DECODE_CHUNK_ROWS 64
+
 /* Elements of one activation row quantized per work item (a multiple of every block
  * size), so that even a single token's quantization is shared by the threads. */
 #define QUANT_SEGMENT 1024
@@ -254,7 +259,8 @@ static void matmul_thread(void *ctx, int ith, int nth)
     if (job->use_blas)
         chunk = job->w->type == SLM_TYPE_F32 ? BLAS_CHUNK_ROWS : BLAS_CONVERT_ROWS;
     else if (job->use_tiles)
-        chunk = (TILE_CHUNK_ROWS + job->weight_traits->tile_rows - 1) /
+        chunk = ((job->n_tok == 1 ? TILE_DECODE_CHUNK_ROWS : TILE_CHUNK_ROWS) +
+                 job->weight_traits->tile_rows - 1) /
                 job->weight_traits->tile_rows * job->weight_traits->tile_rows;
     for (;;) {
         int64_t r0 = slm_work_next(&job->row_work, chunk);

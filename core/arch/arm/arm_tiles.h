@@ -2,7 +2,7 @@
  * rows x C tokens, each weight block unpacked once for C tokens and each activation block
  * loaded once for R rows. Edge tiles repeat their last row / column (the extra results
  * are dropped), so every output is computed the same way wherever it lies; one token
- * (decode) has its own R x 1 instance. Activations are the plain vec_dot_type blocks. */
+ * (decode) has its own 1 x 1 instance. Activations are the plain vec_dot_type blocks. */
 #ifndef SLM_ARCH_ARM_TILES_H
 #define SLM_ARCH_ARM_TILES_H
 
@@ -150,31 +150,37 @@ static inline void q8_0_unpack(const block_q8_0 *b, int8x16_t *lo, int8x16_t *hi
         ARM_TILE_STORE(R, C, )                                                             \
     }
 
+/* One token (decode) goes row after row through the 1 x 1 instance: a single sequential
+ * stream through the weights, which the prefetchers follow better than R interleaved
+ * short rows. Batches use the R x C instance. */
 #define ARM_DEFINE_TILE_ENTRY(name, full, single)                                          \
     ARM_TILE_SIGNATURE(name)                                                               \
     {                                                                                      \
-        if (nc == 1)                                                                       \
-            single(n, nr, nc, out, out_stride, w, w_stride, x, x_stride);                  \
-        else                                                                               \
+        if (nc == 1) {                                                                     \
+            for (int r = 0; r < nr; r++)                                                   \
+                single(n, 1, 1, out + r, out_stride,                                       \
+                       (const uint8_t *)w + (size_t)r * w_stride, w_stride, x, x_stride);  \
+        } else {                                                                           \
             full(n, nr, nc, out, out_stride, w, w_stride, x, x_stride);                    \
+        }                                                                                  \
     }
 
 /* Every tiled type for one shape; installs them into a table. */
 #define ARM_TILES_DEFINE(suffix, R, C)                                                     \
     ARM_DEFINE_Q32_TILE(q4_0_tile_##suffix, R, C, block_q4_0, q4_0_unpack)                 \
-    ARM_DEFINE_Q32_TILE(q4_0_tile1_##suffix, R, 1, block_q4_0, q4_0_unpack)                \
+    ARM_DEFINE_Q32_TILE(q4_0_tile1_##suffix, 1, 1, block_q4_0, q4_0_unpack)                \
     ARM_DEFINE_TILE_ENTRY(q4_0_gemm_tile_##suffix, q4_0_tile_##suffix, q4_0_tile1_##suffix) \
     ARM_DEFINE_Q32_TILE(q8_0_tile_##suffix, R, C, block_q8_0, q8_0_unpack)                 \
-    ARM_DEFINE_Q32_TILE(q8_0_tile1_##suffix, R, 1, block_q8_0, q8_0_unpack)                \
+    ARM_DEFINE_Q32_TILE(q8_0_tile1_##suffix, 1, 1, block_q8_0, q8_0_unpack)                \
     ARM_DEFINE_TILE_ENTRY(q8_0_gemm_tile_##suffix, q8_0_tile_##suffix, q8_0_tile1_##suffix) \
     ARM_DEFINE_K4_TILE(q4_K_tile_##suffix, R, C, block_q4_K, q4_K_group)                   \
-    ARM_DEFINE_K4_TILE(q4_K_tile1_##suffix, R, 1, block_q4_K, q4_K_group)                  \
+    ARM_DEFINE_K4_TILE(q4_K_tile1_##suffix, 1, 1, block_q4_K, q4_K_group)                  \
     ARM_DEFINE_TILE_ENTRY(q4_K_gemm_tile_##suffix, q4_K_tile_##suffix, q4_K_tile1_##suffix) \
     ARM_DEFINE_K4_TILE(q5_K_tile_##suffix, R, C, block_q5_K, q5_K_group)                   \
-    ARM_DEFINE_K4_TILE(q5_K_tile1_##suffix, R, 1, block_q5_K, q5_K_group)                  \
+    ARM_DEFINE_K4_TILE(q5_K_tile1_##suffix, 1, 1, block_q5_K, q5_K_group)                  \
     ARM_DEFINE_TILE_ENTRY(q5_K_gemm_tile_##suffix, q5_K_tile_##suffix, q5_K_tile1_##suffix) \
     ARM_DEFINE_Q6_K_TILE(q6_K_tile_##suffix, R, C)                                         \
-    ARM_DEFINE_Q6_K_TILE(q6_K_tile1_##suffix, R, 1)                                        \
+    ARM_DEFINE_Q6_K_TILE(q6_K_tile1_##suffix, 1, 1)                                        \
     ARM_DEFINE_TILE_ENTRY(q6_K_gemm_tile_##suffix, q6_K_tile_##suffix, q6_K_tile1_##suffix) \
     static void arm_install_tiles_##suffix(struct slm_type_traits traits[SLM_TYPE_COUNT])  \
     {                                                                                      \

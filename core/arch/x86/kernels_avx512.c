@@ -8,16 +8,16 @@
 #include "arch/x86/x86_tiles512.h"
 
 X512_DEFINE_Q4_0_TILE(q4_0_tile512, 4, 2)
-X512_DEFINE_Q4_0_TILE(q4_0_tile512_1, 4, 1)
+X512_DEFINE_Q4_0_TILE(q4_0_tile512_1, 1, 1)
 X86_DEFINE_TILE_ENTRY(avx512_q4_0_gemm_tile, q4_0_tile512, q4_0_tile512_1)
 X512_DEFINE_K4_TILE(q4_K_tile512, 4, 2, block_q4_K, q4_K_load512)
-X512_DEFINE_K4_TILE(q4_K_tile512_1, 4, 1, block_q4_K, q4_K_load512)
+X512_DEFINE_K4_TILE(q4_K_tile512_1, 1, 1, block_q4_K, q4_K_load512)
 X86_DEFINE_TILE_ENTRY(avx512_q4_K_gemm_tile, q4_K_tile512, q4_K_tile512_1)
 X512_DEFINE_K4_TILE(q5_K_tile512, 4, 2, block_q5_K, q5_K_load512)
-X512_DEFINE_K4_TILE(q5_K_tile512_1, 4, 1, block_q5_K, q5_K_load512)
+X512_DEFINE_K4_TILE(q5_K_tile512_1, 1, 1, block_q5_K, q5_K_load512)
 X86_DEFINE_TILE_ENTRY(avx512_q5_K_gemm_tile, q5_K_tile512, q5_K_tile512_1)
 X512_DEFINE_Q6_K_TILE(q6_K_tile512, 4, 2)
-X512_DEFINE_Q6_K_TILE(q6_K_tile512_1, 4, 1)
+X512_DEFINE_Q6_K_TILE(q6_K_tile512_1, 1, 1)
 X86_DEFINE_TILE_ENTRY(avx512_q6_K_gemm_tile, q6_K_tile512, q6_K_tile512_1)
 
 void slm_arch_avx512_install(struct slm_type_traits traits[SLM_TYPE_COUNT],
