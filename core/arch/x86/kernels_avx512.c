@@ -9,7 +9,8 @@
 
 X512_DEFINE_Q4_0_TILE(q4_0_tile512, 4, 2)
 X512_DEFINE_Q4_0_TILE(q4_0_tile512_1, 1, 1)
-X86_DEFINE_TILE_ENTRY(avx512_q4_0_gemm_tile, q4_0_tile512, q4_0_tile512_1)
+X512_DEFINE_Q4_0_DECODE(q4_0_decode512, q4_0_tile512_1)
+X512_DEFINE_TILE_ENTRY_DECODE(avx512_q4_0_gemm_tile, q4_0_tile512, q4_0_decode512)
 X512_DEFINE_K4_TILE(q4_K_tile512, 4, 2, block_q4_K, q4_K_load512)
 X512_DEFINE_K4_TILE(q4_K_tile512_1, 1, 1, block_q4_K, q4_K_load512)
 X86_DEFINE_TILE_ENTRY(avx512_q4_K_gemm_tile, q4_K_tile512, q4_K_tile512_1)

@@ -12,7 +12,8 @@
  * X86_DEFINE_TILE_ENTRY). */
 X512_DEFINE_Q4_0_TILE(q4_0_tile512, 8, 2)
 X512_DEFINE_Q4_0_TILE(q4_0_tile512_1, 1, 1)
-X86_DEFINE_TILE_ENTRY(vnni_q4_0_gemm_tile, q4_0_tile512, q4_0_tile512_1)
+X512_DEFINE_Q4_0_DECODE(q4_0_decode512, q4_0_tile512_1)
+X512_DEFINE_TILE_ENTRY_DECODE(vnni_q4_0_gemm_tile, q4_0_tile512, q4_0_decode512)
 X512_DEFINE_Q8_0_TILE(q8_0_tile512, 4, 4)
 X512_DEFINE_Q8_0_TILE(q8_0_tile512_1, 1, 1)
 X86_DEFINE_TILE_ENTRY(vnni_q8_0_gemm_tile, q8_0_tile512, q8_0_tile512_1)
