@@ -311,7 +311,6 @@ static void bench_blas(slm_pool *pool, int threads)
     float *x = big_alloc((size_t)128 * n_in * sizeof(float));
     float *y = big_alloc((size_t)128 * n_out * sizeof(float));
     fill_normal(x, (size_t)128 * n_in, 5);
-    int saved = slm_matmul_blas_min_tokens();
     printf("\n### float weights: own kernels vs sgemm (GFLOP/s, %lld x %lld, %d threads)\n\n",
            (long long)n_out, (long long)n_in, threads);
     printf("| type | path |");
@@ -336,7 +335,7 @@ static void bench_blas(slm_pool *pool, int threads)
         }
         free(mc.w);
     }
-    slm_matmul_set_blas_min_tokens(saved);
+    slm_matmul_reset_blas_min_tokens();
     free(x);
     free(y);
     slm_matmul_scratch_deinit(&scratch);

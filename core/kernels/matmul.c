@@ -31,15 +31,30 @@
 #define QUANT_SEGMENT 1024
 
 /* Float weights go to sgemm from this many tokens on; below it the float vec_dot per row
- * wins (sgemm's packing costs more than it saves). Measured in bench/kernels: see
- * bench/kernels/README.md. */
-#define BLAS_MIN_TOKENS 32
+ * wins (sgemm's packing costs more than it saves). Measured with bench/kernels (blas
+ * section, 5632 x 2048, 2 threads, Zen 5): F32 sgemm overtakes at 8 tokens (36 against
+ * 29 GFLOP/s) and doubles the row dots by 64; F16/BF16 rows must first be converted to F32,
+ * which moves the crossover to about 64 tokens (46 = 46 GFLOP/s, 52 against 40 at 128). */
+#define BLAS_MIN_TOKENS_F32 8
+#define BLAS_MIN_TOKENS_HALF 64
 
-static int blas_min_tokens = BLAS_MIN_TOKENS;
+/* 0: the measured defaults above; otherwise the override of slm_matmul_set_blas_min_tokens
+ * (-1 = never). */
+static int blas_min_tokens_override;
 
-void slm_matmul_set_blas_min_tokens(int min_tokens) { blas_min_tokens = min_tokens; }
+void slm_matmul_set_blas_min_tokens(int min_tokens)
+{
+    blas_min_tokens_override = min_tokens > 0 ? min_tokens : -1;
+}
 
-int slm_matmul_blas_min_tokens(void) { return blas_min_tokens; }
+void slm_matmul_reset_blas_min_tokens(void) { blas_min_tokens_override = 0; }
+
+static int blas_min_tokens(enum slm_type type)
+{
+    if (blas_min_tokens_override)
+        return blas_min_tokens_override;
+    return type == SLM_TYPE_F32 ? BLAS_MIN_TOKENS_F32 : BLAS_MIN_TOKENS_HALF;
+}
 
 /* Rows of W per sgemm call: F32 rows are used in place; F16/BF16 rows are converted into
  * the thread's scratch first (BLAS_CONVERT_ROWS x n_in floats). */
@@ -320,7 +335,8 @@ int slm_matmul(slm_pool *pool, const struct slm_weight *w, const float *x, int n
                                                              : job.act_traits->from_float;
     }
 #ifdef SLM_HAVE_BLAS
-    if (!tr->quantized && blas_min_tokens > 0 && n_tok >= blas_min_tokens && tr->to_float) {
+    int blas_min = blas_min_tokens(w->type);
+    if (!tr->quantized && blas_min > 0 && n_tok >= blas_min && tr->to_float) {
         pthread_once(&blas_once, blas_single_threaded);
         job.use_blas = true;
     }
