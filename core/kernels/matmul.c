@@ -145,13 +145,18 @@ void slm_matmul_scratch_deinit(struct slm_matmul_scratch *s)
 }
 
 struct matmul_job {
-    const struct slm_weight *w;
+    /* The products of this pass: same input, same weight type, outputs ys[k] */
+    const struct slm_weight *ws[SLM_MATMUL_MANY_MAX];
+    float *ys[SLM_MATMUL_MANY_MAX];
+    int count;
+    int64_t chunk_rows;                           /* rows per work item */
+    int64_t first_item[SLM_MATMUL_MANY_MAX + 1]; /* work items before product k */
+    const struct slm_weight *w;                   /* ws[0]: n_in, type */
     const struct slm_type_traits *weight_traits;
     const struct slm_type_traits *act_traits; /* NULL: x is used as it is (float weights) */
     slm_from_float_fn quantize;               /* activation rows -> the layout used */
     const float *x;
     int n_tok;
-    float *y;
     unsigned char *xq;          /* shared quantized activations */
     unsigned char *xq_private;  /* per-thread copies (few tokens), private_stride apart */
     size_t private_stride;
@@ -199,32 +204,30 @@ static const unsigned char *weight_row(const struct slm_weight *w, int64_t r)
     return (const unsigned char *)w->data + (size_t)r * w->row_bytes;
 }
 
-/* Rows [r0, r1) for every token, one vec_dot per output. */
-static void rows_vec_dot(const struct matmul_job *job, const unsigned char *xq, int64_t r0,
-                         int64_t r1)
+/* Rows [r0, r1) of w for every token, one vec_dot per output. */
+static void rows_vec_dot(const struct matmul_job *job, const struct slm_weight *w, float *y,
+                         const unsigned char *xq, int64_t r0, int64_t r1)
 {
-    const struct slm_weight *w = job->w;
     const void *xbase = job->act_traits ? (const void *)xq : (const void *)job->x;
     size_t x_stride = job->act_traits ? job->xq_row_bytes : (size_t)w->n_in * sizeof(float);
     slm_vec_dot_fn dot = job->weight_traits->vec_dot;
     for (int64_t r = r0; r < r1; r++)
         for (int t = 0; t < job->n_tok; t++)
-            dot(w->n_in, &job->y[(size_t)t * (size_t)w->n_out + (size_t)r], weight_row(w, r),
+            dot(w->n_in, &y[(size_t)t * (size_t)w->n_out + (size_t)r], weight_row(w, r),
                 (const unsigned char *)xbase + (size_t)t * x_stride);
 }
 
 /* Rows [r0, r1) in gemm tiles; the tile grid is fixed by r0, so any thread split gives
  * the same tiles. */
-static void rows_tiled(const struct matmul_job *job, const unsigned char *xq, int64_t r0,
-                       int64_t r1)
+static void rows_tiled(const struct matmul_job *job, const struct slm_weight *w, float *y,
+                       const unsigned char *xq, int64_t r0, int64_t r1)
 {
-    const struct slm_weight *w = job->w;
     const struct slm_type_traits *tr = job->weight_traits;
     for (int c0 = 0; c0 < job->n_tok; c0 += tr->tile_cols) {
         int nc = job->n_tok - c0 < tr->tile_cols ? job->n_tok - c0 : tr->tile_cols;
         for (int64_t r = r0; r < r1; r += tr->tile_rows) {
             int nr = (int)(r1 - r < tr->tile_rows ? r1 - r : tr->tile_rows);
-            tr->gemm_tile(w->n_in, nr, nc, job->y + (size_t)c0 * (size_t)w->n_out + (size_t)r,
+            tr->gemm_tile(w->n_in, nr, nc, y + (size_t)c0 * (size_t)w->n_out + (size_t)r,
                           (size_t)w->n_out, weight_row(w, r), w->row_bytes,
                           xq + (size_t)c0 * job->xq_row_bytes, job->xq_row_bytes);
         }
@@ -237,9 +240,9 @@ static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
 /* The pool already runs one sgemm per thread; OpenBLAS's own threads would fight them. */
 static void blas_single_threaded(void) { openblas_set_num_threads(1); }
 
-static void rows_blas(const struct matmul_job *job, int64_t r0, int64_t r1, int ith)
+static void rows_blas(const struct matmul_job *job, const struct slm_weight *w, float *y,
+                      int64_t r0, int64_t r1, int ith)
 {
-    const struct slm_weight *w = job->w;
     int n_in = (int)w->n_in;
     const float *a;
     int lda;
@@ -255,7 +258,7 @@ static void rows_blas(const struct matmul_job *job, int64_t r0, int64_t r1, int 
         lda = n_in;
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, job->n_tok, (int)(r1 - r0), n_in,
-                1.0f, job->x, n_in, a, lda, 0.0f, job->y + r0, (int)w->n_out);
+                1.0f, job->x, n_in, a, lda, 0.0f, y + r0, (int)w->n_out);
 }
 #endif
 
@@ -270,55 +273,77 @@ static void matmul_thread(void *ctx, int ith, int nth)
         if (nth > 1)
             slm_pool_barrier(job->pool);
     }
-    int64_t chunk = DECODE_CHUNK_ROWS;
-    if (job->use_blas)
-        chunk = job->w->type == SLM_TYPE_F32 ? BLAS_CHUNK_ROWS : BLAS_CONVERT_ROWS;
-    else if (job->use_tiles)
-        chunk = ((job->n_tok == 1 ? TILE_DECODE_CHUNK_ROWS : TILE_CHUNK_ROWS) +
-                 job->weight_traits->tile_rows - 1) /
-                job->weight_traits->tile_rows * job->weight_traits->tile_rows;
+    int64_t chunk = job->chunk_rows, total = job->first_item[job->count];
+    int k = 0;
     for (;;) {
-        int64_t r0 = slm_work_next(&job->row_work, chunk);
-        if (r0 >= job->w->n_out)
+        int64_t item = slm_work_next(&job->row_work, 1);
+        if (item >= total)
             break;
-        int64_t r1 = r0 + chunk < job->w->n_out ? r0 + chunk : job->w->n_out;
+        while (item >= job->first_item[k + 1])
+            k++;
+        const struct slm_weight *w = job->ws[k];
+        int64_t r0 = (item - job->first_item[k]) * chunk;
+        int64_t r1 = r0 + chunk < w->n_out ? r0 + chunk : w->n_out;
 #ifdef SLM_HAVE_BLAS
         if (job->use_blas) {
-            rows_blas(job, r0, r1, ith);
+            rows_blas(job, w, job->ys[k], r0, r1, ith);
             continue;
         }
 #endif
         if (job->use_tiles)
-            rows_tiled(job, xq, r0, r1);
+            rows_tiled(job, w, job->ys[k], xq, r0, r1);
         else
-            rows_vec_dot(job, xq, r0, r1);
+            rows_vec_dot(job, w, job->ys[k], xq, r0, r1);
     }
 }
 
-int slm_matmul(slm_pool *pool, const struct slm_weight *w, const float *x, int n_tok,
-               float *y, struct slm_matmul_scratch *scratch, slm_error *err)
+/* Rows per work item for this pass. */
+static int64_t chunk_rows(const struct matmul_job *job)
+{
+    if (job->use_blas)
+        return job->w->type == SLM_TYPE_F32 ? BLAS_CHUNK_ROWS : BLAS_CONVERT_ROWS;
+    if (!job->use_tiles)
+        return DECODE_CHUNK_ROWS;
+    int64_t rows = job->n_tok == 1 ? TILE_DECODE_CHUNK_ROWS : TILE_CHUNK_ROWS;
+    int64_t tile = job->weight_traits->tile_rows;
+    return (rows + tile - 1) / tile * tile;
+}
+
+/* Checks one product against the scratch and the kernels. */
+static int check_product(const struct slm_weight *w, int n_tok, int nth,
+                         const struct slm_matmul_scratch *scratch, slm_error *err)
 {
     const struct slm_type_traits *tr = slm_traits(w->type);
     if (!tr || !tr->vec_dot)
         return slm_errorf(err, SLM_ERR_INVALID, "matmul: %s cannot be a weight",
                           slm_type_name(w->type));
-    if (n_tok <= 0 || w->n_out <= 0)
-        return 0;
-    if (w->n_in <= 0 || w->n_in % tr->block_size || w->n_in > INT32_MAX ||
+    if (w->n_in <= 0 || w->n_in % tr->block_size || w->n_in > INT32_MAX || w->n_out < 0 ||
         w->n_out > INT32_MAX)
         return slm_errorf(err, SLM_ERR_INVALID, "matmul: bad shape %lld x %lld for %s",
                           (long long)w->n_out, (long long)w->n_in, tr->name);
-    int nth = pool ? slm_pool_size(pool) : 1;
     if (w->n_in > scratch->max_n_in || n_tok > scratch->max_tok || nth > scratch->threads)
         return slm_errorf(err, SLM_ERR_INVALID,
                           "matmul: scratch sized for %lld x %d on %d threads, asked %lld x %d "
                           "on %d",
                           (long long)scratch->max_n_in, scratch->max_tok, scratch->threads,
                           (long long)w->n_in, n_tok, nth);
+    return 0;
+}
 
-    struct matmul_job job = {.w = w, .weight_traits = tr, .x = x, .n_tok = n_tok, .y = y,
-                             .pool = pool, .converted = scratch->converted,
+/* One pass over the pool for `count` products of the same type and input. */
+static void run_pass(slm_pool *pool, const struct slm_weight *const ws[], float *const ys[],
+                     int count, const float *x, int n_tok, struct slm_matmul_scratch *scratch)
+{
+    int nth = pool ? slm_pool_size(pool) : 1;
+    const struct slm_weight *w = ws[0];
+    const struct slm_type_traits *tr = slm_traits(w->type);
+    struct matmul_job job = {.count = count, .w = w, .weight_traits = tr, .x = x,
+                             .n_tok = n_tok, .pool = pool, .converted = scratch->converted,
                              .converted_per_thread = scratch->converted_per_thread};
+    for (int k = 0; k < count; k++) {
+        job.ws[k] = ws[k];
+        job.ys[k] = ys[k];
+    }
     if (tr->vec_dot_type != SLM_TYPE_F32) {
         job.act_traits = slm_traits(tr->vec_dot_type);
         uint64_t row_bytes;
@@ -341,11 +366,61 @@ int slm_matmul(slm_pool *pool, const struct slm_weight *w, const float *x, int n
         job.use_blas = true;
     }
 #endif
+    job.chunk_rows = chunk_rows(&job);
+    job.first_item[0] = 0;
+    for (int k = 0; k < count; k++)
+        job.first_item[k + 1] =
+            job.first_item[k] + (ws[k]->n_out + job.chunk_rows - 1) / job.chunk_rows;
     slm_work_reset(&job.quant_work);
     slm_work_reset(&job.row_work);
     if (pool && nth > 1)
         slm_pool_run(pool, matmul_thread, &job);
     else
         matmul_thread(&job, 0, 1);
+}
+
+int slm_matmul(slm_pool *pool, const struct slm_weight *w, const float *x, int n_tok,
+               float *y, struct slm_matmul_scratch *scratch, slm_error *err)
+{
+    return slm_matmul_many(pool, &w, 1, x, n_tok, &y, scratch, err);
+}
+
+int slm_matmul_many(slm_pool *pool, const struct slm_weight *const w[], int count,
+                    const float *x, int n_tok, float *const y[],
+                    struct slm_matmul_scratch *scratch, slm_error *err)
+{
+    if (count < 0 || count > SLM_MATMUL_MANY_MAX)
+        return slm_errorf(err, SLM_ERR_INVALID, "matmul: %d products in one call (at most %d)",
+                          count, SLM_MATMUL_MANY_MAX);
+    int nth = pool ? slm_pool_size(pool) : 1;
+    for (int k = 0; k < count; k++) {
+        int r = check_product(w[k], n_tok, nth, scratch, err);
+        if (r < 0)
+            return r;
+        if (w[k]->n_in != w[0]->n_in)
+            return slm_errorf(err, SLM_ERR_INVALID, "matmul: products of %lld and %lld inputs "
+                              "share one x", (long long)w[k]->n_in, (long long)w[0]->n_in);
+    }
+    if (n_tok <= 0)
+        return 0;
+    /* One pass per weight type (the quantized activations depend on it), in order. */
+    bool done[SLM_MATMUL_MANY_MAX] = {false};
+    for (int k = 0; k < count; k++) {
+        if (done[k])
+            continue;
+        const struct slm_weight *ws[SLM_MATMUL_MANY_MAX];
+        float *ys[SLM_MATMUL_MANY_MAX];
+        int n = 0;
+        for (int j = k; j < count; j++) {
+            if (done[j] || w[j]->type != w[k]->type || w[j]->n_out == 0)
+                continue;
+            ws[n] = w[j];
+            ys[n] = y[j];
+            n++;
+            done[j] = true;
+        }
+        if (n)
+            run_pass(pool, ws, ys, n, x, n_tok, scratch);
+    }
     return 0;
 }

@@ -56,6 +56,15 @@ void slm_matmul_scratch_deinit(struct slm_matmul_scratch *s);
 int slm_matmul(slm_pool *pool, const struct slm_weight *w, const float *x, int n_tok,
                float *y, struct slm_matmul_scratch *scratch, slm_error *err);
 
+/* Several products of one input in one pass over the pool, y[k] = w[k] x (the q, k, v
+ * or gate, up projections of a layer): one wake-up of the threads and one activation
+ * quantization instead of one per product. Products of different weight types take one
+ * pass per type. All w[k] have the same n_in; at most SLM_MATMUL_MANY_MAX products. */
+#define SLM_MATMUL_MANY_MAX 4
+int slm_matmul_many(slm_pool *pool, const struct slm_weight *const w[], int count,
+                    const float *x, int n_tok, float *const y[],
+                    struct slm_matmul_scratch *scratch, slm_error *err);
+
 /* Benchmarks and tests: float weights use sgemm from min_tokens tokens on (0 = never),
  * until reset to the measured per-type defaults. Not thread-safe against running
  * products. */
