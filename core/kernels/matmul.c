@@ -32,11 +32,12 @@
 
 /* Float weights go to sgemm from this many tokens on; below it the float vec_dot per row
  * wins (sgemm's packing costs more than it saves). Measured with bench/kernels (blas
- * section, 5632 x 2048, 2 threads, Zen 5): F32 sgemm overtakes at 8 tokens (36 against
- * 29 GFLOP/s) and doubles the row dots by 64; F16/BF16 rows must first be converted to F32,
- * which moves the crossover to about 64 tokens (46 = 46 GFLOP/s, 52 against 40 at 128). */
+ * section, 5632 x 2048, 2 threads, Zen 5, two runs on the shared machine): F32 sgemm
+ * overtakes at 8 tokens (36-37 against 29-35 GFLOP/s) and doubles the row dots by 64;
+ * F16/BF16 rows must first be converted to F32, which moves the crossover to 24-64 tokens
+ * depending on the run (at 32: 42 = 43 and 55 against 37); 32 is the middle. */
 #define BLAS_MIN_TOKENS_F32 8
-#define BLAS_MIN_TOKENS_HALF 64
+#define BLAS_MIN_TOKENS_HALF 32
 
 /* 0: the measured defaults above; otherwise the override of slm_matmul_set_blas_min_tokens
  * (-1 = never). */
