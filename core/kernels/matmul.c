@@ -124,26 +124,36 @@ struct matmul_job {
     bool use_blas;
     bool use_tiles;
     struct slm_work quant_work;
+    _Atomic int64_t quant_done; /* activation segments quantized so far */
+    int64_t quant_total;
     struct slm_work row_work;
 };
 
 static void quantize_activations(struct matmul_job *job)
 {
     int64_t segments = (job->w->n_in + QUANT_SEGMENT - 1) / QUANT_SEGMENT;
-    int64_t total = segments * job->n_tok;
     size_t seg_bytes = (size_t)job->act_traits->block_bytes *
                        (QUANT_SEGMENT / job->act_traits->block_size);
     for (;;) {
         int64_t item = slm_work_next(&job->quant_work, 1);
-        if (item >= total)
+        if (item >= job->quant_total)
             break;
         int64_t t = item / segments, seg = item % segments;
         int64_t start = seg * QUANT_SEGMENT;
         int64_t len = job->w->n_in - start < QUANT_SEGMENT ? job->w->n_in - start : QUANT_SEGMENT;
         job->quantize(job->x + t * job->w->n_in + start,
-                                    job->xq + (size_t)t * job->xq_row_bytes +
-                                        (size_t)seg * seg_bytes,
-                                    len);
+                      job->xq + (size_t)t * job->xq_row_bytes + (size_t)seg * seg_bytes, len);
+        atomic_fetch_add_explicit(&job->quant_done, 1, memory_order_release);
+    }
+    /* Rows may only start once every segment is written. Only threads that joined the run
+     * quantize, so this never waits for a thread the OS has not scheduled; at worst for
+     * one segment that a preempted participant is in the middle of. */
+    while (atomic_load_explicit(&job->quant_done, memory_order_acquire) < job->quant_total) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+        __asm__ __volatile__("yield");
+#endif
     }
 }
 
@@ -213,11 +223,8 @@ static void rows_blas(const struct matmul_job *job, int64_t r0, int64_t r1, int 
 static void matmul_thread(void *ctx, int ith, int nth)
 {
     struct matmul_job *job = ctx;
-    if (job->act_traits) {
+    if (job->act_traits)
         quantize_activations(job);
-        if (nth > 1)
-            slm_pool_barrier(job->pool);
-    }
     int64_t chunk = DECODE_CHUNK_ROWS;
     if (job->use_blas)
         chunk = job->w->type == SLM_TYPE_F32 ? BLAS_CHUNK_ROWS : BLAS_CONVERT_ROWS;
@@ -284,6 +291,9 @@ int slm_matmul(slm_pool *pool, const struct slm_weight *w, const float *x, int n
 #endif
     slm_work_reset(&job.quant_work);
     slm_work_reset(&job.row_work);
+    atomic_store(&job.quant_done, 0);
+    if (job.act_traits)
+        job.quant_total = (w->n_in + QUANT_SEGMENT - 1) / QUANT_SEGMENT * n_tok;
     if (pool && nth > 1)
         slm_pool_run(pool, matmul_thread, &job);
     else
