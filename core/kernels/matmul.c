@@ -21,25 +21,52 @@
  * n_in 2048) stay in L1/L2 while every token tile streams past them. */
 #define TILE_CHUNK_ROWS 16
 
+/* Rows per work item for tiled decode: long enough that each thread reads long
+ * sequential runs of the matrix (64 x 1.1 KB for Q4_0 at n_in 2048), short enough that a
+ * 2048-row matrix still has 32 items to share. */
+#define TILE_DECODE_CHUNK_ROWS 64
+
 /* Elements of one activation row quantized per work item (a multiple of every block
  * size), so that even a single token's quantization is shared by the threads. */
 #define QUANT_SEGMENT 1024
 
 /* Float weights go to sgemm from this many tokens on; below it the float vec_dot per row
- * wins (sgemm's packing costs more than it saves). Measured in bench/kernels: see
- * bench/kernels/README.md. */
-#define BLAS_MIN_TOKENS 32
+ * wins (sgemm's packing costs more than it saves). Measured with bench/kernels (blas
+ * section, 5632 x 2048, 2 threads, Zen 5): F32 sgemm overtakes at 8 tokens (36 against
+ * 29 GFLOP/s) and doubles the row dots by 64; F16/BF16 rows must first be converted to F32,
+ * which moves the crossover to about 64 tokens (46 = 46 GFLOP/s, 52 against 40 at 128). */
+#define BLAS_MIN_TOKENS_F32 8
+#define BLAS_MIN_TOKENS_HALF 64
 
-static int blas_min_tokens = BLAS_MIN_TOKENS;
+/* 0: the measured defaults above; otherwise the override of slm_matmul_set_blas_min_tokens
+ * (-1 = never). */
+static int blas_min_tokens_override;
 
-void slm_matmul_set_blas_min_tokens(int min_tokens) { blas_min_tokens = min_tokens; }
+void slm_matmul_set_blas_min_tokens(int min_tokens)
+{
+    blas_min_tokens_override = min_tokens > 0 ? min_tokens : -1;
+}
 
-int slm_matmul_blas_min_tokens(void) { return blas_min_tokens; }
+void slm_matmul_reset_blas_min_tokens(void) { blas_min_tokens_override = 0; }
+
+static int blas_min_tokens(enum slm_type type)
+{
+    if (blas_min_tokens_override)
+        return blas_min_tokens_override;
+    return type == SLM_TYPE_F32 ? BLAS_MIN_TOKENS_F32 : BLAS_MIN_TOKENS_HALF;
+}
 
 /* Rows of W per sgemm call: F32 rows are used in place; F16/BF16 rows are converted into
  * the thread's scratch first (BLAS_CONVERT_ROWS x n_in floats). */
 #define BLAS_CHUNK_ROWS 64
 #define BLAS_CONVERT_ROWS 32
+
+/* Up to this many tokens every thread quantizes the activations itself, into its own
+ * part of the scratch: a few microseconds of duplicated work instead of a barrier, which
+ * costs more than that for a single token and stalls everyone when the OS preempts one
+ * thread (the rows are shared through the work counter, so a late thread only loses its
+ * share of them, but a barrier waits for it). */
+#define PRIVATE_QUANT_MAX_TOKENS 4
 
 /* The worst activation format per element: Q8_K keeps 292 bytes per 256 elements. */
 #define ACT_BYTES_NUM 292
@@ -74,18 +101,25 @@ int slm_matmul_scratch_init(struct slm_matmul_scratch *s, int64_t max_n_in, int 
     memset(s, 0, sizeof(*s));
     if (max_n_in <= 0 || max_tok <= 0 || threads <= 0)
         return slm_errorf(err, SLM_ERR_INVALID, "matmul scratch: bad size");
-    uint64_t act, conv, conv_total;
+    uint64_t act, priv, priv_total, conv, conv_total;
+    uint64_t priv_tok = (uint64_t)(max_tok < PRIVATE_QUANT_MAX_TOKENS ? max_tok
+                                                                      : PRIVATE_QUANT_MAX_TOKENS);
     if (slm_mul_u64((uint64_t)max_n_in, (uint64_t)max_tok, &act) ||
         slm_mul_u64(act / ACT_BYTES_DEN + 1, ACT_BYTES_NUM, &act) ||
+        slm_mul_u64((uint64_t)max_n_in, priv_tok, &priv) ||
+        slm_mul_u64(priv / ACT_BYTES_DEN + 1, ACT_BYTES_NUM, &priv) ||
+        slm_align_up_u64(priv, SCRATCH_ALIGN, &priv) ||
+        slm_mul_u64(priv, (uint64_t)threads, &priv_total) || priv_total > SIZE_MAX ||
         slm_mul_u64((uint64_t)max_n_in, BLAS_CONVERT_ROWS * sizeof(float), &conv) ||
         slm_mul_u64(conv, (uint64_t)threads, &conv_total) || act > SIZE_MAX ||
         conv_total > SIZE_MAX)
         return slm_errorf(err, SLM_ERR_LIMIT, "matmul scratch: size overflows");
     s->activations = aligned_zalloc((size_t)act);
+    s->private_activations = aligned_zalloc((size_t)priv_total);
 #ifdef SLM_HAVE_BLAS
     s->converted = aligned_zalloc((size_t)conv_total);
 #endif
-    if (!s->activations
+    if (!s->activations || !s->private_activations
 #ifdef SLM_HAVE_BLAS
         || !s->converted
 #endif
@@ -94,6 +128,7 @@ int slm_matmul_scratch_init(struct slm_matmul_scratch *s, int64_t max_n_in, int 
         return slm_errorf(err, SLM_ERR_NOMEM, "matmul scratch: out of memory");
     }
     s->activation_bytes = (size_t)act;
+    s->private_bytes = (size_t)priv;
     s->converted_per_thread = (size_t)max_n_in * BLAS_CONVERT_ROWS;
     s->threads = threads;
     s->max_n_in = max_n_in;
@@ -104,6 +139,7 @@ int slm_matmul_scratch_init(struct slm_matmul_scratch *s, int64_t max_n_in, int 
 void slm_matmul_scratch_deinit(struct slm_matmul_scratch *s)
 {
     free(s->activations);
+    free(s->private_activations);
     free(s->converted);
     memset(s, 0, sizeof(*s));
 }
@@ -116,7 +152,9 @@ struct matmul_job {
     const float *x;
     int n_tok;
     float *y;
-    unsigned char *xq;
+    unsigned char *xq;          /* shared quantized activations */
+    unsigned char *xq_private;  /* per-thread copies (few tokens), private_stride apart */
+    size_t private_stride;
     size_t xq_row_bytes;
     float *converted;
     size_t converted_per_thread;
@@ -129,6 +167,7 @@ struct matmul_job {
     struct slm_work row_work;
 };
 
+/* Shared quantization: the rows' segments are taken from the work counter. */
 static void quantize_activations(struct matmul_job *job)
 {
     int64_t segments = (job->w->n_in + QUANT_SEGMENT - 1) / QUANT_SEGMENT;
@@ -157,16 +196,27 @@ static void quantize_activations(struct matmul_job *job)
     }
 }
 
+/* Private quantization: this thread's own copy of every row. */
+static unsigned char *quantize_private(const struct matmul_job *job, int ith)
+{
+    unsigned char *dst = job->xq_private + (size_t)ith * job->private_stride;
+    for (int t = 0; t < job->n_tok; t++)
+        job->quantize(job->x + (int64_t)t * job->w->n_in, dst + (size_t)t * job->xq_row_bytes,
+                      job->w->n_in);
+    return dst;
+}
+
 static const unsigned char *weight_row(const struct slm_weight *w, int64_t r)
 {
     return (const unsigned char *)w->data + (size_t)r * w->row_bytes;
 }
 
 /* Rows [r0, r1) for every token, one vec_dot per output. */
-static void rows_vec_dot(const struct matmul_job *job, int64_t r0, int64_t r1)
+static void rows_vec_dot(const struct matmul_job *job, const unsigned char *xq, int64_t r0,
+                         int64_t r1)
 {
     const struct slm_weight *w = job->w;
-    const void *xbase = job->act_traits ? (const void *)job->xq : (const void *)job->x;
+    const void *xbase = job->act_traits ? (const void *)xq : (const void *)job->x;
     size_t x_stride = job->act_traits ? job->xq_row_bytes : (size_t)w->n_in * sizeof(float);
     slm_vec_dot_fn dot = job->weight_traits->vec_dot;
     for (int64_t r = r0; r < r1; r++)
@@ -177,7 +227,8 @@ static void rows_vec_dot(const struct matmul_job *job, int64_t r0, int64_t r1)
 
 /* Rows [r0, r1) in gemm tiles; the tile grid is fixed by r0, so any thread split gives
  * the same tiles. */
-static void rows_tiled(const struct matmul_job *job, int64_t r0, int64_t r1)
+static void rows_tiled(const struct matmul_job *job, const unsigned char *xq, int64_t r0,
+                       int64_t r1)
 {
     const struct slm_weight *w = job->w;
     const struct slm_type_traits *tr = job->weight_traits;
@@ -187,7 +238,7 @@ static void rows_tiled(const struct matmul_job *job, int64_t r0, int64_t r1)
             int nr = (int)(r1 - r < tr->tile_rows ? r1 - r : tr->tile_rows);
             tr->gemm_tile(w->n_in, nr, nc, job->y + (size_t)c0 * (size_t)w->n_out + (size_t)r,
                           (size_t)w->n_out, weight_row(w, r), w->row_bytes,
-                          job->xq + (size_t)c0 * job->xq_row_bytes, job->xq_row_bytes);
+                          xq + (size_t)c0 * job->xq_row_bytes, job->xq_row_bytes);
         }
     }
 }
@@ -223,13 +274,17 @@ static void rows_blas(const struct matmul_job *job, int64_t r0, int64_t r1, int 
 static void matmul_thread(void *ctx, int ith, int nth)
 {
     struct matmul_job *job = ctx;
-    if (job->act_traits)
+    const unsigned char *xq = job->xq;
+    if (job->act_traits && job->xq_private)
+        xq = quantize_private(job, ith);
+    else if (job->act_traits)
         quantize_activations(job);
     int64_t chunk = DECODE_CHUNK_ROWS;
     if (job->use_blas)
         chunk = job->w->type == SLM_TYPE_F32 ? BLAS_CHUNK_ROWS : BLAS_CONVERT_ROWS;
     else if (job->use_tiles)
-        chunk = (TILE_CHUNK_ROWS + job->weight_traits->tile_rows - 1) /
+        chunk = ((job->n_tok == 1 ? TILE_DECODE_CHUNK_ROWS : TILE_CHUNK_ROWS) +
+                 job->weight_traits->tile_rows - 1) /
                 job->weight_traits->tile_rows * job->weight_traits->tile_rows;
     for (;;) {
         int64_t r0 = slm_work_next(&job->row_work, chunk);
@@ -243,9 +298,9 @@ static void matmul_thread(void *ctx, int ith, int nth)
         }
 #endif
         if (job->use_tiles)
-            rows_tiled(job, r0, r1);
+            rows_tiled(job, xq, r0, r1);
         else
-            rows_vec_dot(job, r0, r1);
+            rows_vec_dot(job, xq, r0, r1);
     }
 }
 
@@ -279,12 +334,18 @@ int slm_matmul(slm_pool *pool, const struct slm_weight *w, const float *x, int n
         slm_type_row_bytes(tr->vec_dot_type, (uint64_t)w->n_in, &row_bytes);
         job.xq_row_bytes = (size_t)row_bytes;
         job.xq = scratch->activations;
+        /* one thread quantizes into the shared buffer: no barrier is needed either way */
+        if (n_tok <= PRIVATE_QUANT_MAX_TOKENS && nth > 1) {
+            job.xq_private = scratch->private_activations;
+            job.private_stride = scratch->private_bytes;
+        }
         job.use_tiles = tr->gemm_tile != NULL;
         job.quantize = job.use_tiles && tr->tile_from_float ? tr->tile_from_float
                                                              : job.act_traits->from_float;
     }
 #ifdef SLM_HAVE_BLAS
-    if (!tr->quantized && blas_min_tokens > 0 && n_tok >= blas_min_tokens && tr->to_float) {
+    int blas_min = blas_min_tokens(w->type);
+    if (!tr->quantized && blas_min > 0 && n_tok >= blas_min && tr->to_float) {
         pthread_once(&blas_once, blas_single_threaded);
         job.use_blas = true;
     }

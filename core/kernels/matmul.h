@@ -38,6 +38,8 @@ bool slm_weight_init(struct slm_weight *w, enum slm_type type, int64_t n_in, int
 struct slm_matmul_scratch {
     unsigned char *activations; /* quantized x: n_tok rows */
     size_t activation_bytes;
+    unsigned char *private_activations; /* per-thread copies for a few tokens */
+    size_t private_bytes;               /* per thread */
     float *converted;          /* F16/BF16 weight rows converted for sgemm, per thread */
     size_t converted_per_thread; /* floats */
     int threads;
@@ -54,9 +56,10 @@ void slm_matmul_scratch_deinit(struct slm_matmul_scratch *s);
 int slm_matmul(slm_pool *pool, const struct slm_weight *w, const float *x, int n_tok,
                float *y, struct slm_matmul_scratch *scratch, slm_error *err);
 
-/* Benchmarks and tests: float weights use sgemm from this many tokens on (0 = never).
- * Not thread-safe against running products; the default is the measured crossover. */
+/* Benchmarks and tests: float weights use sgemm from min_tokens tokens on (0 = never),
+ * until reset to the measured per-type defaults. Not thread-safe against running
+ * products. */
 void slm_matmul_set_blas_min_tokens(int min_tokens);
-int slm_matmul_blas_min_tokens(void);
+void slm_matmul_reset_blas_min_tokens(void);
 
 #endif

@@ -1,3 +1,4 @@
+/* ctest-labels: threads */
 /* The matmul driver: every weight type, decode and batch shapes, odd row counts, 1 and
  * several threads (the same result), against the per-row kernels and against a float
  * reference; scratch limits are errors, not overruns. */
@@ -95,6 +96,28 @@ int main(void)
                    d);
         }
     }
+
+    /* sgemm for every float type at any token count (F16/BF16 rows are converted first),
+     * and never: both agree with the row dots. */
+    static const enum slm_type float_types[] = {SLM_TYPE_F32, SLM_TYPE_F16, SLM_TYPE_BF16};
+    for (int mode = 0; mode < 2; mode++) {
+        slm_matmul_set_blas_min_tokens(mode == 0 ? 1 : 0);
+        for (size_t ti = 0; ti < 3; ti++) {
+            struct slm_weight fw;
+            REQUIRE(slm_weight_init(&fw, float_types[ti], N_IN, N_OUT, wq));
+            for (int o = 0; o < N_OUT; o++)
+                slm_traits_generic(float_types[ti])->from_float(wf + o * N_IN, wq + o * fw.row_bytes,
+                                                                N_IN);
+            for (int n_tok = 1; n_tok <= 9; n_tok += 4) {
+                REQUIRE(slm_matmul(pool3, &fw, x, n_tok, y3, &scratch, &err) == 0);
+                reference(&fw, x, n_tok, yr);
+                double d = max_rel_diff(y3, yr, (int64_t)n_tok * N_OUT);
+                CHECKF(d < 2e-4, "%s n_tok=%d %s: %.2e", slm_type_name(float_types[ti]), n_tok,
+                       mode == 0 ? "sgemm" : "row dots", d);
+            }
+        }
+    }
+    slm_matmul_reset_blas_min_tokens();
 
     /* The scratch bounds are checked. */
     struct slm_weight w;
