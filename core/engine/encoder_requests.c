@@ -180,6 +180,7 @@ void encoder_run_batch(slm_engine *e, struct model_entry *m)
             m->requests_ok++;
         else
             m->requests_failed++;
+        m->prompt_tokens_total += reqs[i]->result.prompt_tokens;
         engine_emit_done(e, reqs[i]);
     }
     pthread_mutex_unlock(&e->lock);
