@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +17,6 @@
 
 #include "daemon/config_values.h"
 #include "daemon/yaml_tree.h"
-#include "util/checked.h"
 #include "util/cleanup.h"
 
 struct parse_ctx {
@@ -507,27 +505,15 @@ static int model_path(struct parse_ctx *ctx, const struct slmd_yaml_node *v, voi
 
 static int model_task(struct parse_ctx *ctx, const struct slmd_yaml_node *v, void *t)
 {
-    static const struct {
-        const char *name;
-        enum slm_task task;
-    } tasks[] = {
-        {"auto", SLM_TASK_AUTO},           {"generate", SLM_TASK_GENERATE},
-        {"chat", SLM_TASK_CHAT},           {"classify", SLM_TASK_CLASSIFY},
-        {"token-classify", SLM_TASK_TOKEN_CLASSIFY}, {"embed", SLM_TASK_EMBED},
-    };
     struct slmd_model_config *m = t;
     if (need_string(ctx, v, "task") < 0)
         return -1;
-    for (size_t i = 0; i < SLM_ARRAY_SIZE(tasks); i++) {
-        if (strcmp(v->text, tasks[i].name) == 0) {
-            m->task = tasks[i].task;
-            return 0;
-        }
-    }
-    return report(ctx, v,
-                  "task: unknown task '%s'; valid tasks: auto, generate, chat, classify, "
-                  "token-classify, embed",
-                  v->text);
+    if (!slm_task_from_name(v->text, &m->task))
+        return report(ctx, v,
+                      "task: unknown task '%s'; valid tasks: auto, generate, chat, classify, "
+                      "token-classify, embed",
+                      v->text);
+    return 0;
 }
 
 static int model_context(struct parse_ctx *ctx, const struct slmd_yaml_node *v, void *t)
@@ -568,12 +554,11 @@ static int model_kv_type(struct parse_ctx *ctx, const struct slmd_yaml_node *v, 
     struct slmd_model_config *m = t;
     if (need_string(ctx, v, "kv_type") < 0)
         return -1;
-    if (strcasecmp(v->text, "f16") == 0)
-        m->kv_type = SLM_TYPE_F16;
-    else if (strcasecmp(v->text, "q8_0") == 0)
-        m->kv_type = SLM_TYPE_Q8_0;
-    else
+    enum slm_type type;
+    /* the KV cache types slm_model_spec allows */
+    if (!slm_type_from_name(v->text, &type) || (type != SLM_TYPE_F16 && type != SLM_TYPE_Q8_0))
         return report(ctx, v, "kv_type: '%s' is not a KV cache type; valid: f16, q8_0", v->text);
+    m->kv_type = type;
     return 0;
 }
 
@@ -903,7 +888,8 @@ int slmd_config_load(const char *file, unsigned flags, struct slmd_config **out,
                      struct slmd_diagnostics *diag)
 {
     memset(diag, 0, sizeof(*diag));
-    _cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: a FIFO given by mistake must not hang --check-config; it is refused below */
+    _cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         diag_add(diag, "%s: cannot open: %s", file, strerror(errno));
         return -1;

@@ -280,9 +280,23 @@ static void keep_restart_only_settings(struct slmd_daemon *d, struct slmd_config
                          slmd_bus_name(then->bus));
     memcpy(then->socket_path, now->socket_path, sizeof(then->socket_path));
     then->bus = now->bus;
+}
+
+/* threads, memory_limit, max_queue and request_timeout apply to the running engine. */
+static void apply_engine_settings(struct slmd_daemon *d, const struct slmd_config *next)
+{
     char what[128];
-    if (slmd_engine_config_differs(d->config, next, what, sizeof(what)))
-        slmd_log_warning("%s changed; the new value takes effect when slmd restarts", what);
+    if (!slmd_engine_config_differs(d->config, next, what, sizeof(what)))
+        return;
+    struct slm_engine_config engine_config;
+    slmd_engine_config_from_config(next, &engine_config);
+    engine_config.on_model_state = on_model_state;
+    engine_config.userdata = d;
+    slm_error err;
+    if (slm_engine_set_config(d->engine, &engine_config, &err) < 0)
+        slmd_log_warning("%s changed but could not be applied: %s", what, err.message);
+    else
+        slmd_log_info("%s changed; applied", what);
 }
 
 static void reload(struct slmd_daemon *d)
@@ -313,6 +327,7 @@ static void reload(struct slmd_daemon *d)
     }
     if (slmd_listener_apply_access(&d->listener, &next->server, &err) < 0)
         slmd_log_warning("%s", err.message);
+    apply_engine_settings(d, next);
 
     struct slmd_config *old = d->config;
     d->config = next;

@@ -121,7 +121,12 @@ int slmd_listener_apply_access(struct slmd_listener *listener,
 {
     if (listener->activated)
         return 0;
-    if (config->has_socket_group && chown(listener->path, (uid_t)-1, config->socket_group) < 0)
+    /* chown only when the group differs: the service runs as group slmd, so its sockets
+     * usually have the right group already, and its system-call filter refuses chown */
+    struct stat st;
+    bool regroup = config->has_socket_group &&
+                   (stat(listener->path, &st) < 0 || st.st_gid != config->socket_group);
+    if (regroup && chown(listener->path, (uid_t)-1, config->socket_group) < 0)
         return slm_errorf(err, SLM_ERR_IO, "%s: cannot set group %u: %s", listener->path,
                           (unsigned)config->socket_group, strerror(errno));
     if (chmod(listener->path, config->socket_mode) < 0)

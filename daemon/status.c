@@ -37,6 +37,7 @@ static void line_add(struct line *l, const char *fmt, ...)
     l->used += (size_t)n;
 }
 
+/* Words for people, unlike slm_model_state_name()'s identifiers ("declared"). */
 const char *slmd_status_state_word(enum slm_model_state state)
 {
     switch (state) {

@@ -91,13 +91,21 @@ void dbus_chat_deinit(struct dbus_chat *chat)
 
 bool dbus_args_append_text(DBusMessageIter *iter, const char *text, size_t len)
 {
+    /* `text` need not end at `len` with a NUL: libdbus wants a C string, so copy */
+    _cleanup_free_ char *copy = NULL;
     if (!text)
-        text = "";
-    if (slm_utf8_valid(text, len) && strlen(text) == len)
-        return dbus_message_iter_append_basic(iter, DBUS_TYPE_STRING, &text);
-    _cleanup_free_ char *clean = slm_utf8_sanitize(text, len, NULL);
-    const char *p = clean;
-    return clean && dbus_message_iter_append_basic(iter, DBUS_TYPE_STRING, &p);
+        len = 0;
+    if (len && slm_utf8_valid(text, len)) {
+        copy = malloc(len + 1);
+        if (copy) {
+            memcpy(copy, text, len);
+            copy[len] = '\0';
+        }
+    } else {
+        copy = slm_utf8_sanitize(text ? text : "", len, NULL);
+    }
+    const char *p = copy;
+    return copy && dbus_message_iter_append_basic(iter, DBUS_TYPE_STRING, &p);
 }
 
 static bool append_pair(DBusMessageIter *dict, const char *key, const char *value)

@@ -8,12 +8,10 @@
 #include "ipc/common/protocol.h"
 #include "ipc/dbus_args.h"
 #include "ipc/dbus_service.h"
+#include "ipc/model_list.h"
 #include "ipc/status_map.h"
 #include "util/cleanup.h"
 
-/* Models in ListModels and the Models property: the config's limit with room for models
- * that a reload removed and that still finish their requests. */
-#define MANAGER_MODELS_MAX 128
 /* LoadModel/UnloadModel calls waiting at once; more means a runaway script. */
 #define PENDING_OPS_MAX 256
 
@@ -28,10 +26,9 @@ struct dbus_pending_op {
 
 static size_t list_models(struct dbus_service *s, struct slm_model_status **rows)
 {
-    static struct slm_model_status buffer[MANAGER_MODELS_MAX]; /* loop thread only */
+    static struct slm_model_status buffer[IPC_MODELS_MAX]; /* loop thread only */
     *rows = buffer;
-    return SLM_MIN(slm_engine_models(s->engine, buffer, MANAGER_MODELS_MAX),
-                   (size_t)MANAGER_MODELS_MAX);
+    return ipc_model_list(s->engine, buffer);
 }
 
 static const struct slm_model_status *find_model(struct dbus_service *s, const char *name)

@@ -8,20 +8,18 @@
 #include "ipc/common/protocol.h"
 #include "ipc/dbus_args.h"
 #include "ipc/dbus_service.h"
+#include "ipc/model_list.h"
 #include "ipc/status_map.h"
 #include "util/cleanup.h"
 
-/* As many models as slmd may show (the manager's limit). */
-#define MODEL_ROWS_MAX 128
 /* Token ids per Detokenize call: the engine's own bound on a token list. */
 #define DETOKENIZE_MAX_IDS (1u << 20)
 
 static bool model_status(struct dbus_service *s, const char *name,
                          struct slm_model_status *out)
 {
-    static struct slm_model_status rows[MODEL_ROWS_MAX]; /* loop thread only */
-    size_t n = SLM_MIN(slm_engine_models(s->engine, rows, MODEL_ROWS_MAX),
-                       (size_t)MODEL_ROWS_MAX);
+    static struct slm_model_status rows[IPC_MODELS_MAX]; /* loop thread only */
+    size_t n = ipc_model_list(s->engine, rows);
     for (size_t i = 0; i < n; i++)
         if (!strcmp(rows[i].name, name)) {
             *out = rows[i];
@@ -33,9 +31,8 @@ static bool model_status(struct dbus_service *s, const char *name,
 
 bool dbus_model_lookup(struct dbus_service *s, const char *label, char *name, size_t cap)
 {
-    static struct slm_model_status rows[MODEL_ROWS_MAX];
-    size_t n = SLM_MIN(slm_engine_models(s->engine, rows, MODEL_ROWS_MAX),
-                       (size_t)MODEL_ROWS_MAX);
+    static struct slm_model_status rows[IPC_MODELS_MAX];
+    size_t n = ipc_model_list(s->engine, rows);
     char escaped[SLM_DBUS_PATH_MAX];
     for (size_t i = 0; i < n; i++) {
         if (!slm_path_label_escape(rows[i].name, escaped, sizeof(escaped)) ||

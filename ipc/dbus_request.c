@@ -332,7 +332,9 @@ static void cancel(struct dbus_call *call)
         dbus_reply_empty(call); /* finished meanwhile: nothing left to cancel */
         return;
     }
-    if (strcmp(job->sender, call->sender) && call->uid != 0) {
+    /* its caller, another connection of the same user (a shell cancelling what an app
+     * started), or root */
+    if (strcmp(job->sender, call->sender) && call->uid != job->uid && call->uid != 0) {
         dbus_reply_error(call, SLM_DBUS_ERROR_ACCESS_DENIED,
                          "request %s belongs to another client", call->object);
         return;

@@ -15,6 +15,7 @@
 #include "ipc/common/protocol.h"
 #include "ipc/dbus_loop.h"
 #include "ipc/dbus_service.h"
+#include "ipc/model_list.h"
 #include "ipc/transports.h"
 #include "util/cleanup.h"
 
@@ -26,8 +27,6 @@
 /* Unique names remembered at once; past this, the oldest idle entry is forgotten (and
  * asked again if it calls again). Every caller that leaves the bus is forgotten anyway. */
 #define CALLERS_MAX 1024
-/* Models listed as child nodes: the config's limit with room for draining ones. */
-#define MODELS_MAX 128
 /* Request objects listed as child nodes of the requests node. */
 #define REQUEST_NODES_MAX 1024
 /* After losing the bus, try to come back this often. */
@@ -66,11 +65,10 @@ static const struct dbus_object_type plain_node = {NULL};
 
 static void route_models_node(struct dbus_call *call)
 {
-    static struct slm_model_status rows[MODELS_MAX]; /* loop thread only */
-    static char labels[MODELS_MAX][SLM_DBUS_PATH_MAX];
-    const char *children[MODELS_MAX];
-    size_t n = SLM_MIN(slm_engine_models(call->service->engine, rows, MODELS_MAX),
-                       (size_t)MODELS_MAX);
+    static struct slm_model_status rows[IPC_MODELS_MAX]; /* loop thread only */
+    static char labels[IPC_MODELS_MAX][SLM_DBUS_PATH_MAX];
+    const char *children[IPC_MODELS_MAX];
+    size_t n = ipc_model_list(call->service->engine, rows);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (slm_path_label_escape(rows[i].name, labels[k], sizeof(labels[k])))
@@ -321,8 +319,13 @@ static DBusHandlerResult on_message(DBusConnection *conn, DBusMessage *msg, void
         return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
     const char *sender = dbus_message_get_sender(msg);
     /* introspection describes the API, not the models' data: anyone may read it */
-    if (!sender || is_introspect(msg)) {
+    if (is_introspect(msg)) {
         process(s, msg, NULL);
+        return DBUS_HANDLER_RESULT_HANDLED;
+    }
+    if (!sender) { /* the bus names every sender; without one there is no one to check */
+        struct dbus_call call = {.service = s, .message = msg, .path = "", .sender = ""};
+        dbus_reply_error(&call, SLM_DBUS_ERROR_ACCESS_DENIED, "a call without a sender");
         return DBUS_HANDLER_RESULT_HANDLED;
     }
     struct dbus_caller *c = find_caller(s, sender);

@@ -6,9 +6,8 @@
 
 #include "ipc/http_server.h"
 #include "ipc/json_util.h"
+#include "ipc/model_list.h"
 
-/* Models looked at to choose between sequence and token classification. */
-#define ENCODE_MODELS_MAX 128
 
 static json_object *usage_object(uint64_t prompt_tokens)
 {
@@ -144,9 +143,8 @@ const struct http_route http_route_embeddings = {
 
 static enum slm_task model_task(struct http_exchange *x)
 {
-    static struct slm_model_status rows[ENCODE_MODELS_MAX]; /* loop thread only */
-    size_t n = SLM_MIN(slm_engine_models(x->server->engine, rows, ENCODE_MODELS_MAX),
-                       (size_t)ENCODE_MODELS_MAX);
+    static struct slm_model_status rows[IPC_MODELS_MAX]; /* loop thread only */
+    size_t n = ipc_model_list(x->server->engine, rows);
     for (size_t i = 0; i < n; i++)
         if (!strcmp(rows[i].name, x->req.model))
             return rows[i].task;

@@ -5,19 +5,17 @@
 #include "ipc/json_util.h"
 #include "ipc/http_server.h"
 #include "ipc/metrics.h"
+#include "ipc/model_list.h"
 #include "util/cleanup.h"
 
-/* Models shown: the config's limit with room for models draining after a reload. */
-#define INFO_MODELS_MAX 128
 /* /metrics text: a few hundred bytes per model. */
 #define METRICS_TEXT_MAX (1u << 20)
 
 static size_t all_models(struct http_server *s, struct slm_model_status **rows)
 {
-    static struct slm_model_status buffer[INFO_MODELS_MAX]; /* loop thread only */
+    static struct slm_model_status buffer[IPC_MODELS_MAX]; /* loop thread only */
     *rows = buffer;
-    return SLM_MIN(slm_engine_models(s->engine, buffer, INFO_MODELS_MAX),
-                   (size_t)INFO_MODELS_MAX);
+    return ipc_model_list(s->engine, buffer);
 }
 
 static json_object *model_object(const struct slm_model_status *m)

@@ -275,8 +275,9 @@ static json_object *error_body(const char *message, const char *type, const char
     return body;
 }
 
-static void reply_error_v(struct http_exchange *x, unsigned status, const char *type,
-                          const char *code, const char *fmt, va_list ap)
+__attribute__((format(printf, 5, 0))) static void
+reply_error_v(struct http_exchange *x, unsigned status, const char *type, const char *code,
+              const char *fmt, va_list ap)
 {
     char message[SLM_ERROR_MSG_MAX + 128];
     vsnprintf(message, sizeof(message), fmt, ap);
@@ -406,7 +407,9 @@ static void on_job_done(void *userdata, const struct slm_result *r)
     struct http_exchange *x = job->x;
     job->done = true;
     x->n_done++;
-    if (!x->client_gone && x->conn && (!x->response || x->streaming) && !x->stream_ended)
+    /* after a failure the other jobs were cancelled: their ends say nothing new */
+    if (!x->client_gone && !x->failed && x->conn && (!x->response || x->streaming) &&
+        !x->stream_ended)
         x->route->job_done(x, job, r);
     maybe_finish(x);
     exchange_unref(x);
@@ -627,7 +630,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     }
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt,
+                                                              va_list ap)
 {
     char text[512];
     vsnprintf(text, sizeof(text), fmt, ap);

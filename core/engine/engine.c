@@ -231,6 +231,28 @@ int slm_engine_dispatch(slm_engine *e)
 
 int slm_engine_event_fd(const slm_engine *e) { return e->event_fd; }
 
+int slm_engine_set_config(slm_engine *e, const struct slm_engine_config *c, slm_error *err)
+{
+    pthread_mutex_lock(&e->lock);
+    e->config.memory_limit = c->memory_limit;
+    e->config.max_queue = c->max_queue ? c->max_queue : DEFAULT_MAX_QUEUE;
+    e->config.request_timeout_usec = c->request_timeout_usec;
+    e->config.on_model_state = c->on_model_state;
+    e->config.userdata = c->userdata;
+    uint32_t threads = c->n_threads;
+    if (!threads) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = n > 0 ? (uint32_t)n : 1;
+    }
+    if (threads != (uint32_t)slm_pool_size(e->pool)) {
+        e->pool_threads_wanted = threads;
+        pthread_cond_signal(&e->sched_cond);
+    }
+    pthread_mutex_unlock(&e->lock);
+    (void)err;
+    return 0;
+}
+
 /* ---- lifecycle ---- */
 
 slm_engine *slm_engine_new(const struct slm_engine_config *config, slm_error *err)

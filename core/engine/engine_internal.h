@@ -145,6 +145,7 @@ struct slm_engine {
     bool stopping;
     atomic_bool stop_requested; /* stopping, readable without the lock */
     slm_pool *pool;
+    uint32_t pool_threads_wanted; /* set_config: rebuild the pool between steps */
     int event_fd;
     struct event *events_head, *events_tail;
     struct model_entry *models;

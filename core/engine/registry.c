@@ -77,6 +77,8 @@ void registry_unload_locked(slm_engine *e, struct model_entry *m)
     m->state = SLM_MODEL_DECLARED;
     m->unload_wanted = false;
     engine_emit_model_state(e, m, "unloaded");
+    if (m->load_wanted) /* unloaded to be reloaded (its file changed) */
+        pthread_cond_signal(&e->loader_cond);
 }
 
 /* Lock held: removes entries that finished draining. */

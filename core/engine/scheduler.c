@@ -165,6 +165,35 @@ static bool still_wanted(slm_engine *e, struct model_entry *m, struct request *r
     return true;
 }
 
+/* Requests cancelled (their client hung up) or past their deadline while they wait leave
+ * the queue at once, whatever the model is doing: their callers hear now rather than when
+ * a slot frees, and they stop counting against max_queue. Lock held. */
+static void drop_abandoned(slm_engine *e, struct model_entry *m, uint64_t now)
+{
+    struct request **link = &m->queue_head, *prev = NULL;
+    while (*link) {
+        struct request *r = *link;
+        bool cancelled = atomic_load(&r->cancelled);
+        bool expired = r->deadline_usec && now > r->deadline_usec;
+        if (!cancelled && !expired) {
+            prev = r;
+            link = &r->next_queued;
+            continue;
+        }
+        *link = r->next_queued;
+        if (m->queue_tail == r)
+            m->queue_tail = prev;
+        r->next_queued = NULL;
+        m->n_queued--;
+        e->n_queued_total--;
+        if (cancelled)
+            request_fail(r, SLM_ERR_CANCELLED, "the request was cancelled");
+        else
+            request_fail(r, SLM_ERR_TIMEOUT, "the request waited past its timeout");
+        finish_simple(e, m, r);
+    }
+}
+
 static void admit_decoder(slm_engine *e, struct model_entry *m)
 {
     while (m->n_active < m->spec.parallel && m->queue_head) {
@@ -354,8 +383,21 @@ void *scheduler_main(void *arg)
     pthread_mutex_lock(&e->lock);
     while (!e->stopping) {
         uint64_t now = engine_now_usec();
+        if (e->pool_threads_wanted) {
+            /* no step runs now, so the pool can be swapped */
+            slm_error err;
+            slm_pool *fresh = slm_pool_new((int)e->pool_threads_wanted, &err);
+            if (fresh) {
+                slm_pool_free(e->pool);
+                e->pool = fresh;
+                e->config.n_threads = e->pool_threads_wanted;
+            }
+            e->pool_threads_wanted = 0;
+        }
         check_files(e, now, &last_file_check);
         registry_check_idle(e, now);
+        for (struct model_entry *m = e->models; m; m = m->next)
+            drop_abandoned(e, m, now);
         for (struct model_entry *m = e->models; m; m = m->next)
             if (m->state == SLM_MODEL_READY && slm_model_info(m->model)->kind ==
                                                    SLM_MODEL_DECODER)

@@ -168,6 +168,8 @@ struct matmul_job {
     bool use_blas;
     bool use_tiles;
     struct slm_work quant_work;
+    _Atomic int64_t quant_done; /* activation segments quantized so far */
+    int64_t quant_total;
     struct slm_work row_work;
 };
 
@@ -175,18 +177,28 @@ struct matmul_job {
 static void quantize_activations(struct matmul_job *job)
 {
     int64_t segments = (job->w->n_in + QUANT_SEGMENT - 1) / QUANT_SEGMENT;
-    int64_t total = segments * job->n_tok;
     size_t seg_bytes = (size_t)job->act_traits->block_bytes *
                        (QUANT_SEGMENT / job->act_traits->block_size);
     for (;;) {
         int64_t item = slm_work_next(&job->quant_work, 1);
-        if (item >= total)
+        if (item >= job->quant_total)
             break;
         int64_t t = item / segments, seg = item % segments;
         int64_t start = seg * QUANT_SEGMENT;
         int64_t len = job->w->n_in - start < QUANT_SEGMENT ? job->w->n_in - start : QUANT_SEGMENT;
         job->quantize(job->x + t * job->w->n_in + start,
                       job->xq + (size_t)t * job->xq_row_bytes + (size_t)seg * seg_bytes, len);
+        atomic_fetch_add_explicit(&job->quant_done, 1, memory_order_release);
+    }
+    /* Rows may only start once every segment is written. Only threads that joined the run
+     * quantize, so this never waits for a thread the OS has not scheduled; at worst for
+     * one segment that a preempted participant is in the middle of. */
+    while (atomic_load_explicit(&job->quant_done, memory_order_acquire) < job->quant_total) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+        __asm__ __volatile__("yield");
+#endif
     }
 }
 
@@ -267,13 +279,10 @@ static void matmul_thread(void *ctx, int ith, int nth)
 {
     struct matmul_job *job = ctx;
     const unsigned char *xq = job->xq;
-    if (job->act_traits && job->xq_private) {
+    if (job->act_traits && job->xq_private)
         xq = quantize_private(job, ith);
-    } else if (job->act_traits) {
+    else if (job->act_traits)
         quantize_activations(job);
-        if (nth > 1)
-            slm_pool_barrier(job->pool);
-    }
     int64_t chunk = job->chunk_rows, total = job->first_item[job->count];
     int k = 0;
     for (;;) {
@@ -374,6 +383,9 @@ static void run_pass(slm_pool *pool, const struct slm_weight *const ws[], float 
             job.first_item[k] + (ws[k]->n_out + job.chunk_rows - 1) / job.chunk_rows;
     slm_work_reset(&job.quant_work);
     slm_work_reset(&job.row_work);
+    atomic_store(&job.quant_done, 0);
+    if (job.act_traits)
+        job.quant_total = (w->n_in + QUANT_SEGMENT - 1) / QUANT_SEGMENT * n_tok;
     if (pool && nth > 1)
         slm_pool_run(pool, matmul_thread, &job);
     else

@@ -160,8 +160,7 @@ static void attention_block(struct encoder_scratch *s, slm_pool *pool, uint32_t 
     linear(s, pool, &L->wq, s->x, n, s->q);
     linear(s, pool, &L->wk, s->x, n, s->k);
     linear(s, pool, &L->wv, s->x, n, s->v);
-    encoder_add_bias3(s, pool, L->bq, L->bk, L->bv);
-    encoder_attention(s, pool);
+    encoder_attention(s, pool, L->bq, L->bk, L->bv);
     linear(s, pool, &L->wo, s->attn, n, s->q);
     /* x = LN(x + a Wo + bo) */
     encoder_residual_norm(s, pool, s->q, L->bo, L->attn_norm_w, L->attn_norm_b);

@@ -25,12 +25,10 @@ struct encoder_scratch {
     uint32_t *seq_start, *seq_len; /* [capacity] */
 };
 
-/* Runs fn on the pool's threads (or on this one when pool is NULL). */
-void encoder_run(slm_pool *pool, slm_pool_fn fn, void *ctx);
+/* Runs fn on the pool's threads, or on this one when pool is NULL or the step (`work`
+ * elements) is too small to be worth waking them. */
+void encoder_run(slm_pool *pool, size_t work, slm_pool_fn fn, void *ctx);
 
-/* q += bq, k += bk, v += bv on every token row (NULL biases are skipped). */
-void encoder_add_bias3(struct encoder_scratch *s, slm_pool *pool, const float *bq,
-                       const float *bk, const float *bv);
 /* x = LN(x + y + b) row by row, with LayerNorm weight w and bias nb. */
 void encoder_residual_norm(struct encoder_scratch *s, slm_pool *pool, const float *y,
                            const float *b, const float *w, const float *nb);
@@ -39,8 +37,10 @@ void encoder_bias_activation(struct encoder_scratch *s, slm_pool *pool, float *y
                              const float *b, uint32_t width, enum encoder_activation act);
 void encoder_l2_normalize(float *v, uint32_t n);
 
-/* attn = softmax(q k^T / sqrt(hd)) v for every (sequence, head) of the pass. */
+/* q += bq, k += bk, v += bv (NULL biases skipped), then
+ * attn = softmax(q k^T / sqrt(hd)) v for every (sequence, head) of the pass. */
 size_t encoder_attention_scores_size(uint32_t max_seq);
-void encoder_attention(struct encoder_scratch *s, slm_pool *pool);
+void encoder_attention(struct encoder_scratch *s, slm_pool *pool, const float *bq,
+                       const float *bk, const float *bv);
 
 #endif

@@ -1,5 +1,5 @@
-/* Row-wise steps of the encoder's forward pass, shared out over the thread pool: bias
- * adds, residual + LayerNorm, and the FFN activation. Each is cheap per element but runs
+/* Row-wise steps of the encoder's forward pass, shared out over the thread pool: residual
+ * + LayerNorm, and the FFN's bias + activation. Each is cheap per element but runs
  * over every token of every layer, so on one thread they would cost as much as a
  * matrix product at batch sizes of a few hundred tokens. */
 #include <math.h>
@@ -13,21 +13,25 @@
  * dozen tokens, large enough that the atomic counter is noise. */
 #define ROWS_PER_ITEM 4
 
-void encoder_run(slm_pool *pool, slm_pool_fn fn, void *ctx)
+/* Below this many elements of work a step runs on the calling thread: waking the pool
+ * and meeting at its end costs a few microseconds on an idle machine (and up to a
+ * scheduler tick on a busy one), about what one core needs for 32K simple float steps. */
+#define POOL_MIN_WORK 32768
+
+void encoder_run(slm_pool *pool, size_t work, slm_pool_fn fn, void *ctx)
 {
-    if (pool && slm_pool_size(pool) > 1)
+    if (pool && slm_pool_size(pool) > 1 && work >= POOL_MIN_WORK)
         slm_pool_run(pool, fn, ctx);
     else
         fn(ctx, 0, 1);
 }
 
-enum row_op { ROW_BIAS3, ROW_RESIDUAL_NORM, ROW_BIAS_ACT };
+enum row_op { ROW_RESIDUAL_NORM, ROW_BIAS_ACT };
 
 struct row_job {
     enum row_op op;
     struct encoder_scratch *s;
     const float *y, *b, *w, *nb; /* operands as the op uses them */
-    const float *b2, *b3;
     float *out;
     uint32_t width;
     enum encoder_activation act;
@@ -39,13 +43,6 @@ static void add_bias(float *row, const float *b, uint32_t n)
     if (b)
         for (uint32_t j = 0; j < n; j++)
             row[j] += b[j];
-}
-
-/* erf GELU as BERT defines it: 0.5 x (1 + erf(x / sqrt 2)). */
-static void gelu_erf(float *x, uint32_t n)
-{
-    for (uint32_t j = 0; j < n; j++)
-        x[j] = 0.5f * x[j] * (1.0f + erff(x[j] * (float)M_SQRT1_2));
 }
 
 /* GELU's tanh approximation ("gelu_new"): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
@@ -62,11 +59,6 @@ static void row_op(const struct row_job *j, uint32_t t)
     const uint32_t d = encoder_of(s->m)->hp.n_embd;
     const size_t at = (size_t)t * d;
     switch (j->op) {
-    case ROW_BIAS3:
-        add_bias(s->q + at, j->b, d);
-        add_bias(s->k + at, j->b2, d);
-        add_bias(s->v + at, j->b3, d);
-        break;
     case ROW_RESIDUAL_NORM: {
         float *x = s->x + at;
         const float *y = j->y + at;
@@ -83,7 +75,7 @@ static void row_op(const struct row_job *j, uint32_t t)
         float *row = j->out + (size_t)t * j->width;
         add_bias(row, j->b, j->width);
         if (j->act == ENCODER_ACT_GELU)
-            gelu_erf(row, j->width);
+            slm_ops()->gelu(row, (int)j->width); /* erf GELU, as BERT defines it */
         else if (j->act == ENCODER_ACT_GELU_TANH)
             gelu_tanh(row, j->width);
         else
@@ -108,26 +100,17 @@ static void row_worker(void *ctx, int ith, int nth)
     }
 }
 
-static void run_rows(struct row_job *j, slm_pool *pool)
+static void run_rows(struct row_job *j, slm_pool *pool, uint32_t width)
 {
     slm_work_reset(&j->work);
-    encoder_run(pool, row_worker, j);
-}
-
-void encoder_add_bias3(struct encoder_scratch *s, slm_pool *pool, const float *bq,
-                       const float *bk, const float *bv)
-{
-    if (!bq && !bk && !bv)
-        return;
-    struct row_job j = {.op = ROW_BIAS3, .s = s, .b = bq, .b2 = bk, .b3 = bv};
-    run_rows(&j, pool);
+    encoder_run(pool, (size_t)j->s->n_tokens * width, row_worker, j);
 }
 
 void encoder_residual_norm(struct encoder_scratch *s, slm_pool *pool, const float *y,
                            const float *b, const float *w, const float *nb)
 {
     struct row_job j = {.op = ROW_RESIDUAL_NORM, .s = s, .y = y, .b = b, .w = w, .nb = nb};
-    run_rows(&j, pool);
+    run_rows(&j, pool, encoder_of(s->m)->hp.n_embd);
 }
 
 void encoder_bias_activation(struct encoder_scratch *s, slm_pool *pool, float *y,
@@ -135,7 +118,7 @@ void encoder_bias_activation(struct encoder_scratch *s, slm_pool *pool, float *y
 {
     struct row_job j = {.op = ROW_BIAS_ACT, .s = s, .out = y, .b = b, .width = width,
                         .act = act};
-    run_rows(&j, pool);
+    run_rows(&j, pool, width);
 }
 
 void encoder_l2_normalize(float *v, uint32_t n)

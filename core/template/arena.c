@@ -25,15 +25,14 @@ struct tpl_arena {
     size_t limit;
     size_t bytes; /* taken from malloc so far */
     bool over_limit;
-    void *last;        /* newest block of `current`, which can grow in place */
+    void *last; /* newest block of `current`, which can grow in place */
     size_t last_size;
 };
 
 struct tpl_arena *tpl_arena_new(size_t limit)
 {
     struct tpl_arena *arena = calloc(1, sizeof(*arena));
-    if (arena)
-        arena->limit = limit;
+    if (arena) arena->limit = limit;
     return arena;
 }
 
@@ -48,8 +47,7 @@ static void free_chunks(struct chunk *c)
 
 void tpl_arena_free(struct tpl_arena *arena)
 {
-    if (!arena)
-        return;
+    if (!arena) return;
     free_chunks(arena->current);
     free_chunks(arena->big);
     free(arena);
@@ -64,20 +62,21 @@ static struct chunk *chunk_new(struct tpl_arena *arena, size_t size)
         return NULL;
     }
     struct chunk *c = malloc(total);
-    if (!c)
-        return NULL;
+    if (!c) return NULL;
     c->size = size;
     c->used = 0;
     arena->bytes += total;
     return c;
 }
 
-static size_t round_up(size_t size) { return (size + ALIGNMENT - 1) & ~(ALIGNMENT - 1); }
+static size_t round_up(size_t size)
+{
+    return (size + ALIGNMENT - 1) & ~(ALIGNMENT - 1);
+}
 
 void *tpl_arena_alloc(struct tpl_arena *arena, size_t size)
 {
-    if (size == 0)
-        size = 1;
+    if (size == 0) size = 1;
     if (size > SIZE_MAX - ALIGNMENT) {
         arena->over_limit = true;
         return NULL;
@@ -85,8 +84,7 @@ void *tpl_arena_alloc(struct tpl_arena *arena, size_t size)
     size = round_up(size);
     if (size > BIG_BLOCK) {
         struct chunk *c = chunk_new(arena, size);
-        if (!c)
-            return NULL;
+        if (!c) return NULL;
         c->used = size;
         c->next = arena->big;
         arena->big = c;
@@ -95,8 +93,7 @@ void *tpl_arena_alloc(struct tpl_arena *arena, size_t size)
     struct chunk *c = arena->current;
     if (!c || c->size - c->used < size) {
         c = chunk_new(arena, CHUNK_SIZE);
-        if (!c)
-            return NULL;
+        if (!c) return NULL;
         c->next = arena->current;
         arena->current = c;
     }
@@ -110,17 +107,14 @@ void *tpl_arena_alloc(struct tpl_arena *arena, size_t size)
 void *tpl_arena_zalloc(struct tpl_arena *arena, size_t size)
 {
     void *p = tpl_arena_alloc(arena, size);
-    if (p)
-        memset(p, 0, size);
+    if (p) memset(p, 0, size);
     return p;
 }
 
 void *tpl_arena_grow(struct tpl_arena *arena, void *old, size_t old_size, size_t new_size)
 {
-    if (!old)
-        return tpl_arena_alloc(arena, new_size);
-    if (new_size <= old_size)
-        return old;
+    if (!old) return tpl_arena_alloc(arena, new_size);
+    if (new_size <= old_size) return old;
     struct chunk *c = arena->current;
     if (old == arena->last && c && new_size <= SIZE_MAX - ALIGNMENT) {
         size_t start = (size_t)((unsigned char *)old - c->data);
@@ -132,15 +126,13 @@ void *tpl_arena_grow(struct tpl_arena *arena, void *old, size_t old_size, size_t
         }
     }
     void *p = tpl_arena_alloc(arena, new_size);
-    if (p)
-        memcpy(p, old, old_size);
+    if (p) memcpy(p, old, old_size);
     return p;
 }
 
 char *tpl_arena_strndup(struct tpl_arena *arena, const char *s, size_t len)
 {
-    if (len == SIZE_MAX)
-        return NULL;
+    if (len == SIZE_MAX) return NULL;
     char *p = tpl_arena_alloc(arena, len + 1);
     if (p) {
         memcpy(p, s, len);
@@ -149,5 +141,7 @@ char *tpl_arena_strndup(struct tpl_arena *arena, const char *s, size_t len)
     return p;
 }
 
-bool tpl_arena_over_limit(const struct tpl_arena *arena) { return arena->over_limit; }
-size_t tpl_arena_bytes(const struct tpl_arena *arena) { return arena->bytes; }
+bool tpl_arena_over_limit(const struct tpl_arena *arena)
+{
+    return arena->over_limit;
+}

@@ -23,6 +23,5 @@ void *tpl_arena_grow(struct tpl_arena *arena, void *old, size_t old_size, size_t
 char *tpl_arena_strndup(struct tpl_arena *arena, const char *s, size_t len);
 
 bool tpl_arena_over_limit(const struct tpl_arena *arena);
-size_t tpl_arena_bytes(const struct tpl_arena *arena);
 
 #endif

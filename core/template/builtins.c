@@ -13,8 +13,7 @@ int tpl_bind_args(struct tpl_render *r, const char *fn, const struct tpl_args *a
                   const char *const *names, size_t n_names, struct tpl_value *bound)
 {
     bool given[16] = {false};
-    if (n_names > 16)
-        return tpl_fail(r, "internal error: too many parameters for %s()", fn);
+    if (n_names > 16) return tpl_fail(r, "internal error: too many parameters for %s()", fn);
     if (args->n_pos > n_names)
         return tpl_fail(r, "%s() takes at most %zu argument(s) (%zu given)", fn, n_names,
                         args->n_pos);
@@ -25,8 +24,8 @@ int tpl_bind_args(struct tpl_render *r, const char *fn, const struct tpl_args *a
     for (size_t k = 0; k < args->n_kw; k++) {
         struct tpl_str key = args->kw_names[k];
         size_t i = 0;
-        while (i < n_names && !(strlen(names[i]) == key.len &&
-                                memcmp(names[i], key.ptr, key.len) == 0))
+        while (i < n_names &&
+               !(strlen(names[i]) == key.len && memcmp(names[i], key.ptr, key.len) == 0))
             i++;
         if (i == n_names)
             return tpl_fail(r, "%s() got an unexpected keyword argument '%.*s'", fn,
@@ -39,32 +38,43 @@ int tpl_bind_args(struct tpl_render *r, const char *fn, const struct tpl_args *a
     return 0;
 }
 
-static bool int_arg(struct tpl_value v, int64_t *out)
+int tpl_no_args(struct tpl_render *r, const char *fn, const struct tpl_args *args)
 {
+    if (args->n_pos || args->n_kw) return tpl_fail(r, "%s() takes no arguments", fn);
+    return 0;
+}
+
+int tpl_arg_int(struct tpl_render *r, const char *fn, struct tpl_value v, int64_t *out)
+{
+    *out = 0;
     if (v.kind == TPL_INT)
         *out = v.i;
     else if (v.kind == TPL_BOOL)
         *out = v.b;
     else
-        return false;
-    return true;
+        return tpl_fail(r, "%s(): '%s' object cannot be interpreted as an integer", fn,
+                        tpl_type_name(v));
+    return 0;
 }
 
-static int builtin_range(struct tpl_render *r, struct tpl_value self,
-                         const struct tpl_args *args, struct tpl_value *out)
+int tpl_arg_str(struct tpl_render *r, const char *fn, struct tpl_value v)
+{
+    if (v.kind != TPL_STR)
+        return tpl_fail(r, "%s() argument must be str, not %s", fn, tpl_type_name(v));
+    return 0;
+}
+
+static int builtin_range(struct tpl_render *r, struct tpl_value self, const struct tpl_args *args,
+                         struct tpl_value *out)
 {
     int64_t v[3] = {0, 0, 1};
-    if (args->n_kw)
-        return tpl_fail(r, "range() takes no keyword arguments");
+    if (args->n_kw) return tpl_fail(r, "range() takes no keyword arguments");
     if (args->n_pos < 1 || args->n_pos > 3)
         return tpl_fail(r, "range expected 1 to 3 arguments, got %zu", args->n_pos);
     for (size_t i = 0; i < args->n_pos; i++)
-        if (!int_arg(args->pos[i], &v[args->n_pos == 1 ? 1 : i]))
-            return tpl_fail(r, "'%s' object cannot be interpreted as an integer",
-                            tpl_type_name(args->pos[i]));
+        if (tpl_arg_int(r, "range", args->pos[i], &v[args->n_pos == 1 ? 1 : i]) < 0) return -1;
     int64_t start = v[0], stop = v[1], step = v[2];
-    if (step == 0)
-        return tpl_fail(r, "range() arg 3 must not be zero");
+    if (step == 0) return tpl_fail(r, "range() arg 3 must not be zero");
     /* the count, computed in unsigned arithmetic so that no difference overflows */
     uint64_t count = 0;
     if (step > 0 && start < stop)
@@ -72,11 +82,9 @@ static int builtin_range(struct tpl_render *r, struct tpl_value self,
     else if (step < 0 && start > stop)
         count = ((uint64_t)start - (uint64_t)stop - 1) / (0 - (uint64_t)step) + 1;
     if (count > r->limits.max_steps || tpl_step(r, count) < 0)
-        return tpl_fail(r, "template exceeded its limit of %" PRIu64 " steps",
-                        r->limits.max_steps);
+        return tpl_fail(r, "template exceeded its limit of %" PRIu64 " steps", r->limits.max_steps);
     struct tpl_list *l = tpl_list_new(r, (size_t)count);
-    if (!l)
-        return -1;
+    if (!l) return -1;
     for (uint64_t i = 0; i < count; i++)
         l->items[i] = tpl_int((int64_t)((uint64_t)start + i * (uint64_t)step));
     l->len = (size_t)count;
@@ -89,8 +97,7 @@ static int build_dict(struct tpl_render *r, const char *fn, const struct tpl_arg
                       struct tpl_dict **out)
 {
     struct tpl_dict *d = tpl_dict_new(r);
-    if (!d)
-        return -1;
+    if (!d) return -1;
     if (args->n_pos > 1)
         return tpl_fail(r, "%s expected at most 1 argument, got %zu", fn, args->n_pos);
     if (args->n_pos == 1) {
@@ -101,17 +108,16 @@ static int build_dict(struct tpl_render *r, const char *fn, const struct tpl_arg
                     return -1;
         } else {
             const struct tpl_list *items;
-            if (tpl_iterate(r, src, &items) < 0)
-                return -1;
+            if (tpl_iterate(r, src, &items) < 0) return -1;
             for (size_t i = 0; i < items->len; i++) {
                 const struct tpl_list *pair;
-                if (tpl_iterate(r, items->items[i], &pair) < 0)
-                    return -1;
+                if (tpl_iterate(r, items->items[i], &pair) < 0) return -1;
                 if (pair->len != 2)
-                    return tpl_fail(r, "dictionary update sequence element #%zu has length "
-                                       "%zu; 2 is required", i, pair->len);
-                if (tpl_dict_set(r, d, pair->items[0], pair->items[1]) < 0)
-                    return -1;
+                    return tpl_fail(r,
+                                    "dictionary update sequence element #%zu has length "
+                                    "%zu; 2 is required",
+                                    i, pair->len);
+                if (tpl_dict_set(r, d, pair->items[0], pair->items[1]) < 0) return -1;
             }
         }
     }
@@ -127,8 +133,7 @@ static int builtin_dict(struct tpl_render *r, struct tpl_value self, const struc
                         struct tpl_value *out)
 {
     struct tpl_dict *d;
-    if (build_dict(r, "dict", args, &d) < 0)
-        return -1;
+    if (build_dict(r, "dict", args, &d) < 0) return -1;
     *out = tpl_dictv(d);
     return 0;
 }
@@ -137,8 +142,7 @@ static int builtin_namespace(struct tpl_render *r, struct tpl_value self,
                              const struct tpl_args *args, struct tpl_value *out)
 {
     struct tpl_dict *d;
-    if (build_dict(r, "namespace", args, &d) < 0)
-        return -1;
+    if (build_dict(r, "namespace", args, &d) < 0) return -1;
     *out = (struct tpl_value){.kind = TPL_NAMESPACE, .dict = d};
     return 0;
 }
@@ -158,16 +162,14 @@ static int joiner_call(struct tpl_render *r, struct tpl_value self, const struct
     return 0;
 }
 
-static int builtin_joiner(struct tpl_render *r, struct tpl_value self,
-                          const struct tpl_args *args, struct tpl_value *out)
+static int builtin_joiner(struct tpl_render *r, struct tpl_value self, const struct tpl_args *args,
+                          struct tpl_value *out)
 {
     static const char *const names[] = {"sep"};
     struct tpl_value sep = TPL_LIT(", ");
-    if (tpl_bind_args(r, "joiner", args, names, 1, &sep) < 0)
-        return -1;
+    if (tpl_bind_args(r, "joiner", args, names, 1, &sep) < 0) return -1;
     struct tpl_list *state = tpl_list_new(r, 2);
-    if (!state)
-        return -1;
+    if (!state) return -1;
     state->items[0] = sep;
     state->items[1] = tpl_bool(false);
     state->len = 2;
@@ -195,8 +197,7 @@ static int builtin_strftime_now(struct tpl_render *r, struct tpl_value self,
 {
     static const char *const names[] = {"format"};
     struct tpl_value format = tpl_undefined("format", NULL);
-    if (tpl_bind_args(r, "strftime_now", args, names, 1, &format) < 0)
-        return -1;
+    if (tpl_bind_args(r, "strftime_now", args, names, 1, &format) < 0) return -1;
     if (format.kind != TPL_STR)
         return tpl_fail(r, "strftime() argument 1 must be str, not %s", tpl_type_name(format));
     if (format.s.len == 0 || memchr(format.s.ptr, '\0', format.s.len)) {
@@ -205,13 +206,12 @@ static int builtin_strftime_now(struct tpl_render *r, struct tpl_value self,
     }
     char *fmt = tpl_arena_strndup(r->arena, format.s.ptr, format.s.len);
     char *buf = tpl_alloc(r, STRFTIME_MAX);
-    if (!fmt || !buf)
-        return -1;
+    if (!fmt || !buf) return -1;
     time_t now = time(NULL);
     struct tm local;
     if (!localtime_r(&now, &local))
         return tpl_fail(r, "strftime_now: the local time is not available");
-    /* the format is the template's, as Python's strftime passes it to the C library */
+        /* the format is the template's, as Python's strftime passes it to the C library */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
     size_t n = strftime(buf, STRFTIME_MAX, fmt, &local);
@@ -240,10 +240,8 @@ bool tpl_find_global(struct tpl_render *r, struct tpl_str name, struct tpl_value
 {
     for (size_t i = 0; i < sizeof(globals) / sizeof(globals[0]); i++) {
         const char *g = globals[i].name;
-        if (strlen(g) != name.len || memcmp(g, name.ptr, name.len) != 0)
-            continue;
-        if (globals[i].fn == builtin_strftime_now && !r->have_strftime_now)
-            return false;
+        if (strlen(g) != name.len || memcmp(g, name.ptr, name.len) != 0) continue;
+        if (globals[i].fn == builtin_strftime_now && !r->have_strftime_now) return false;
         *out = tpl_native(r, g, globals[i].fn, tpl_none());
         return true;
     }

@@ -27,19 +27,16 @@ static int from_json(struct tpl_render *r, struct json_object *obj, struct tpl_v
     case json_type_array: {
         size_t n = json_object_array_length(obj);
         struct tpl_list *l = tpl_list_new(r, n);
-        if (!l)
-            return -1;
+        if (!l) return -1;
         for (size_t i = 0; i < n; i++)
-            if (from_json(r, json_object_array_get_idx(obj, i), &l->items[i]) < 0)
-                return -1;
+            if (from_json(r, json_object_array_get_idx(obj, i), &l->items[i]) < 0) return -1;
         l->len = n;
         *out = tpl_listv(l);
         return 0;
     }
     case json_type_object: {
         struct tpl_dict *d = tpl_dict_new(r);
-        if (!d)
-            return -1;
+        if (!d) return -1;
         json_object_object_foreach(obj, key, val)
         {
             struct tpl_value k, v;
@@ -56,15 +53,14 @@ static int from_json(struct tpl_render *r, struct json_object *obj, struct tpl_v
 }
 
 /* Parses a whole JSON document of the expected type into a value. */
-static int parse_json(struct tpl_render *r, const char *what, const char *text,
-                      enum json_type want, struct tpl_value *out)
+static int parse_json(struct tpl_render *r, const char *what, const char *text, enum json_type want,
+                      struct tpl_value *out)
 {
     size_t len = strlen(text);
     if (len > (size_t)INT32_MAX)
         return slm_errorf(&r->error, SLM_ERR_INVALID, "%s: document too large", what);
     struct json_tokener *tok = json_tokener_new_ex(JSON_MAX_NESTING);
-    if (!tok)
-        return slm_errorf(&r->error, SLM_ERR_NOMEM, "%s: out of memory", what);
+    if (!tok) return slm_errorf(&r->error, SLM_ERR_NOMEM, "%s: out of memory", what);
     struct json_object *obj = json_tokener_parse_ex(tok, text, (int)len);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     size_t end = json_tokener_get_parse_end(tok);
@@ -74,12 +70,10 @@ static int parse_json(struct tpl_render *r, const char *what, const char *text,
     int rc = 0;
     if (!obj || jerr != json_tokener_success)
         rc = slm_errorf(&r->error, SLM_ERR_INVALID, "%s: invalid JSON: %s", what,
-                        json_tokener_error_desc(jerr == json_tokener_success
-                                                    ? json_tokener_error_parse_eof
-                                                    : jerr));
+                        json_tokener_error_desc(
+                            jerr == json_tokener_success ? json_tokener_error_parse_eof : jerr));
     else if (end != len)
-        rc = slm_errorf(&r->error, SLM_ERR_INVALID, "%s: invalid JSON: text after the value",
-                        what);
+        rc = slm_errorf(&r->error, SLM_ERR_INVALID, "%s: invalid JSON: text after the value", what);
     else if (json_object_get_type(obj) != want)
         rc = slm_errorf(&r->error, SLM_ERR_INVALID, "%s: expected a JSON %s", what,
                         want == json_type_array ? "array" : "object");
@@ -98,8 +92,7 @@ static int messages_from_array(struct tpl_render *r, const struct slm_template_i
                                struct tpl_value *out)
 {
     struct tpl_list *l = tpl_list_new(r, in->n_messages);
-    if (!l)
-        return -1;
+    if (!l) return -1;
     for (size_t i = 0; i < in->n_messages; i++) {
         struct tpl_dict *m = tpl_dict_new(r);
         if (!m || tpl_dict_set(r, m, TPL_LIT("role"), cstring(in->messages[i].role)) < 0 ||
@@ -112,8 +105,7 @@ static int messages_from_array(struct tpl_render *r, const struct slm_template_i
     return 0;
 }
 
-static int set(struct tpl_render *r, struct tpl_scope *scope, const char *name,
-               struct tpl_value v)
+static int set(struct tpl_render *r, struct tpl_scope *scope, const char *name, struct tpl_value v)
 {
     return tpl_scope_set(r, scope, (struct tpl_str){name, strlen(name)}, v);
 }
@@ -141,8 +133,7 @@ int tpl_build_context(struct tpl_render *r, const struct slm_template_input *in,
             return -1;
         for (size_t i = 0; i < vars.dict->len; i++) {
             struct tpl_str name = vars.dict->entries[i].key.s;
-            if (tpl_scope_set(r, scope, name, vars.dict->entries[i].value) < 0)
-                return -1;
+            if (tpl_scope_set(r, scope, name, vars.dict->entries[i].value) < 0) return -1;
         }
     }
     return 0;

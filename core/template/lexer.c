@@ -28,19 +28,18 @@ static const struct {
     enum tpl_op op;
 } operators[] = {
     /* two-character operators first: the longest match wins */
-    {"//", OP_FLOORDIV}, {"**", OP_POW}, {"==", OP_EQ}, {"!=", OP_NE}, {">=", OP_GE},
-    {"<=", OP_LE},       {"+", OP_ADD},  {"-", OP_SUB}, {"*", OP_MUL}, {"/", OP_DIV},
-    {"%", OP_MOD},       {"~", OP_TILDE}, {"[", OP_LBRACKET}, {"]", OP_RBRACKET},
-    {"(", OP_LPAREN},    {")", OP_RPAREN}, {"{", OP_LBRACE}, {"}", OP_RBRACE},
-    {">", OP_GT},        {"<", OP_LT},   {"=", OP_ASSIGN}, {".", OP_DOT}, {":", OP_COLON},
-    {"|", OP_PIPE},      {",", OP_COMMA}, {";", OP_SEMICOLON},
+    {"//", OP_FLOORDIV}, {"**", OP_POW},   {"==", OP_EQ},      {"!=", OP_NE},      {">=", OP_GE},
+    {"<=", OP_LE},       {"+", OP_ADD},    {"-", OP_SUB},      {"*", OP_MUL},      {"/", OP_DIV},
+    {"%", OP_MOD},       {"~", OP_TILDE},  {"[", OP_LBRACKET}, {"]", OP_RBRACKET}, {"(", OP_LPAREN},
+    {")", OP_RPAREN},    {"{", OP_LBRACE}, {"}", OP_RBRACE},   {">", OP_GT},       {"<", OP_LT},
+    {"=", OP_ASSIGN},    {".", OP_DOT},    {":", OP_COLON},    {"|", OP_PIPE},     {",", OP_COMMA},
+    {";", OP_SEMICOLON},
 };
 
 const char *tpl_op_text(enum tpl_op op)
 {
     for (size_t i = 0; i < sizeof(operators) / sizeof(operators[0]); i++)
-        if (operators[i].op == op)
-            return operators[i].text;
+        if (operators[i].op == op) return operators[i].text;
     return "?";
 }
 
@@ -58,8 +57,7 @@ static int emit(struct lexer *lx, struct tpl_token tok)
         if (slm_mul_size(cap, sizeof(*t->items), &new_bytes))
             return slm_errorf(lx->err, SLM_ERR_TEMPLATE, "template too large");
         struct tpl_token *items = tpl_arena_grow(lx->arena, t->items, old_bytes, new_bytes);
-        if (!items)
-            return slm_errorf(lx->err, SLM_ERR_TEMPLATE, "template too large");
+        if (!items) return slm_errorf(lx->err, SLM_ERR_TEMPLATE, "template too large");
         t->items = items;
         t->cap = cap;
     }
@@ -100,8 +98,7 @@ static bool all_space(struct tpl_str s)
     const char *p = s.ptr, *end = s.ptr + s.len;
     size_t n;
     while (p < end) {
-        if ((n = tpl_py_space_at(p, end)) == 0)
-            return false;
+        if ((n = tpl_py_space_at(p, end)) == 0) return false;
         p += n;
     }
     return true;
@@ -113,10 +110,8 @@ static bool all_space(struct tpl_str s)
 static struct tpl_str control_before(const struct lexer *lx, struct tpl_str text, char sign,
                                      bool is_variable)
 {
-    if (sign == '-')
-        return tpl_py_strip(text, false, true, NULL);
-    if (sign == '+' || is_variable)
-        return text;
+    if (sign == '-') return tpl_py_strip(text, false, true, NULL);
+    if (sign == '+' || is_variable) return text;
     size_t line_start = 0;
     for (size_t i = text.len; i > 0; i--) {
         if (text.ptr[i - 1] == '\n') {
@@ -126,16 +121,14 @@ static struct tpl_str control_before(const struct lexer *lx, struct tpl_str text
     }
     if (line_start > 0 || lx->line_starting) {
         struct tpl_str tail = {text.ptr + line_start, text.len - line_start};
-        if (tail.len > 0 && all_space(tail))
-            text.len = line_start;
+        if (tail.len > 0 && all_space(tail)) text.len = line_start;
     }
     return text;
 }
 
 static int emit_data(struct lexer *lx, struct tpl_str text, uint32_t line)
 {
-    if (text.len == 0)
-        return 0;
+    if (text.len == 0) return 0;
     return emit(lx, (struct tpl_token){.type = TOK_DATA, .line = line, .text = text});
 }
 
@@ -149,15 +142,20 @@ static bool is_name_start(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
 }
-static bool is_name_char(unsigned char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
-static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static bool is_name_char(unsigned char c)
+{
+    return is_name_start(c) || (c >= '0' && c <= '9');
+}
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
 
 /* Matches "(\d+_)*\d+" at pos; returns the end or pos when there is none. */
 static size_t scan_digits(const struct lexer *lx, size_t pos)
 {
     size_t p = pos;
-    if (p >= lx->len || !is_digit(lx->src[p]))
-        return pos;
+    if (p >= lx->len || !is_digit(lx->src[p])) return pos;
     for (;;) {
         while (p < lx->len && is_digit(lx->src[p]))
             p++;
@@ -171,37 +169,29 @@ static size_t scan_digits(const struct lexer *lx, size_t pos)
 /* Jinja's float: digits with a fraction, an exponent or both; not right after a dot. */
 static size_t scan_float(const struct lexer *lx, size_t pos)
 {
-    if (pos > 0 && lx->src[pos - 1] == '.')
-        return pos;
+    if (pos > 0 && lx->src[pos - 1] == '.') return pos;
     size_t p = scan_digits(lx, pos);
-    if (p == pos)
-        return pos;
+    if (p == pos) return pos;
     size_t frac_end = p;
     if (p < lx->len && lx->src[p] == '.') {
         size_t q = scan_digits(lx, p + 1);
-        if (q > p + 1)
-            frac_end = q;
+        if (q > p + 1) frac_end = q;
     }
     size_t e = frac_end;
     if (e < lx->len && (lx->src[e] == 'e' || lx->src[e] == 'E')) {
         size_t q = e + 1;
-        if (q < lx->len && (lx->src[q] == '+' || lx->src[q] == '-'))
-            q++;
+        if (q < lx->len && (lx->src[q] == '+' || lx->src[q] == '-')) q++;
         size_t r = scan_digits(lx, q);
-        if (r > q)
-            return r;
+        if (r > q) return r;
     }
     return frac_end > p ? frac_end : pos;
 }
 
 static int hex_value(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
 
@@ -212,11 +202,9 @@ static size_t scan_digit_run(const struct lexer *lx, size_t pos, int base, uint6
     size_t p = pos;
     for (;;) {
         size_t q = p;
-        if (q < lx->len && lx->src[q] == '_')
-            q++;
+        if (q < lx->len && lx->src[q] == '_') q++;
         int d = q < lx->len ? hex_value(lx->src[q]) : -1;
-        if (d < 0 || d >= base)
-            return p;
+        if (d < 0 || d >= base) return p;
         if (slm_mul_u64(*v, (uint64_t)base, v) || slm_add_u64(*v, (uint64_t)d, v) ||
             *v > (uint64_t)INT64_MAX)
             *overflow = true;
@@ -230,8 +218,7 @@ static size_t scan_int(const struct lexer *lx, size_t pos, int64_t *value, bool 
     const char *s = lx->src;
     uint64_t v = 0;
     *overflow = false;
-    if (pos >= lx->len || !is_digit(s[pos]))
-        return pos;
+    if (pos >= lx->len || !is_digit(s[pos])) return pos;
     if (s[pos] == '0') {
         char k = pos + 1 < lx->len ? (char)(s[pos + 1] | 0x20) : 0;
         int base = k == 'b' ? 2 : k == 'o' ? 8 : k == 'x' ? 16 : 0;
@@ -271,8 +258,7 @@ static int unescape(struct lexer *lx, const char *p, size_t len, struct tpl_str 
 {
     /* the result is never longer than the source: every escape shrinks or keeps size */
     char *buf = tpl_arena_alloc(lx->arena, len + 1);
-    if (!buf)
-        return slm_errorf(lx->err, SLM_ERR_TEMPLATE, "template too large");
+    if (!buf) return slm_errorf(lx->err, SLM_ERR_TEMPLATE, "template too large");
     size_t n = 0;
     for (size_t i = 0; i < len;) {
         if (p[i] != '\\' || i + 1 >= len) {
@@ -283,20 +269,47 @@ static int unescape(struct lexer *lx, const char *p, size_t len, struct tpl_str 
         i += 2;
         int digits = 0;
         switch (c) {
-        case '\n': break;
-        case '\\': buf[n++] = '\\'; break;
-        case '\'': buf[n++] = '\''; break;
-        case '"': buf[n++] = '"'; break;
-        case 'a': buf[n++] = '\a'; break;
-        case 'b': buf[n++] = '\b'; break;
-        case 'f': buf[n++] = '\f'; break;
-        case 'n': buf[n++] = '\n'; break;
-        case 'r': buf[n++] = '\r'; break;
-        case 't': buf[n++] = '\t'; break;
-        case 'v': buf[n++] = '\v'; break;
-        case 'x': digits = 2; break;
-        case 'u': digits = 4; break;
-        case 'U': digits = 8; break;
+        case '\n':
+            break;
+        case '\\':
+            buf[n++] = '\\';
+            break;
+        case '\'':
+            buf[n++] = '\'';
+            break;
+        case '"':
+            buf[n++] = '"';
+            break;
+        case 'a':
+            buf[n++] = '\a';
+            break;
+        case 'b':
+            buf[n++] = '\b';
+            break;
+        case 'f':
+            buf[n++] = '\f';
+            break;
+        case 'n':
+            buf[n++] = '\n';
+            break;
+        case 'r':
+            buf[n++] = '\r';
+            break;
+        case 't':
+            buf[n++] = '\t';
+            break;
+        case 'v':
+            buf[n++] = '\v';
+            break;
+        case 'x':
+            digits = 2;
+            break;
+        case 'u':
+            digits = 4;
+            break;
+        case 'U':
+            digits = 8;
+            break;
         default:
             if (c >= '0' && c <= '7') {
                 uint32_t v = (uint32_t)(c - '0');
@@ -313,13 +326,11 @@ static int unescape(struct lexer *lx, const char *p, size_t len, struct tpl_str 
             uint32_t v = 0;
             for (int k = 0; k < digits; k++) {
                 int d = i < len ? hex_value(p[i]) : -1;
-                if (d < 0)
-                    return lex_fail(lx, "truncated escape in string literal");
+                if (d < 0) return lex_fail(lx, "truncated escape in string literal");
                 v = v * 16 + (uint32_t)d;
                 i++;
             }
-            if (v > 0x10ffff)
-                return lex_fail(lx, "illegal Unicode character in string literal");
+            if (v > 0x10ffff) return lex_fail(lx, "illegal Unicode character in string literal");
             add_utf8(buf, &n, v);
         }
     }
@@ -353,8 +364,7 @@ static int lex_tag(struct lexer *lx, bool is_block)
             if (starts_with(lx, pos, end)) {
                 uint32_t line = lx->line;
                 size_t after = pos + 2;
-                if (is_block && after < lx->len && s[after] == '\n')
-                    after++; /* trim_blocks */
+                if (is_block && after < lx->len && s[after] == '\n') after++; /* trim_blocks */
                 lx->line_starting = s[after - 1] == '\n';
                 advance_to(lx, after);
                 return emit_simple(lx, is_block ? TOK_BLOCK_END : TOK_VAR_END, line);
@@ -376,14 +386,12 @@ static int lex_tag(struct lexer *lx, bool is_block)
             char tmp[64];
             size_t n = 0;
             for (size_t i = pos; i < end && n < sizeof(tmp) - 1; i++)
-                if (s[i] != '_')
-                    tmp[n++] = s[i];
+                if (s[i] != '_') tmp[n++] = s[i];
             tmp[n] = '\0';
             tok.type = TOK_FLOAT;
             tok.fval = strtod(tmp, NULL);
         } else if ((end = scan_int(lx, pos, &tok.ival, &overflow)) > pos) {
-            if (overflow)
-                return lex_fail(lx, "integer literal too large");
+            if (overflow) return lex_fail(lx, "integer literal too large");
             tok.type = TOK_INT;
         } else if (is_name_start(c)) {
             end = pos + 1;
@@ -392,24 +400,20 @@ static int lex_tag(struct lexer *lx, bool is_block)
             tok.type = TOK_NAME;
             /* names are kept NUL-terminated: they end up in error messages */
             char *name = tpl_arena_strndup(lx->arena, s + pos, end - pos);
-            if (!name)
-                return slm_errorf(lx->err, SLM_ERR_TEMPLATE, "template too large");
+            if (!name) return slm_errorf(lx->err, SLM_ERR_TEMPLATE, "template too large");
             tok.text = (struct tpl_str){name, end - pos};
         } else if (c == '\'' || c == '"') {
             end = pos + 1;
             while (end < lx->len && s[end] != (char)c)
                 end += s[end] == '\\' && end + 1 < lx->len ? 2 : 1;
-            if (end >= lx->len)
-                return lex_fail(lx, "unterminated string literal");
+            if (end >= lx->len) return lex_fail(lx, "unterminated string literal");
             tok.type = TOK_STRING;
-            if (unescape(lx, s + pos + 1, end - pos - 1, &tok.text) < 0)
-                return -1;
+            if (unescape(lx, s + pos + 1, end - pos - 1, &tok.text) < 0) return -1;
             end++;
         } else {
             size_t i;
             for (i = 0; i < sizeof(operators) / sizeof(operators[0]); i++)
-                if (starts_with(lx, pos, operators[i].text))
-                    break;
+                if (starts_with(lx, pos, operators[i].text)) break;
             if (i == sizeof(operators) / sizeof(operators[0])) {
                 char msg[64];
                 if (c >= 0x20 && c < 0x7f)
@@ -422,8 +426,7 @@ static int lex_tag(struct lexer *lx, bool is_block)
             tok.op = operators[i].op;
             end = pos + strlen(operators[i].text);
             if (tok.op == OP_LBRACE || tok.op == OP_LPAREN || tok.op == OP_LBRACKET) {
-                if (depth == MAX_BRACKET_NESTING)
-                    return lex_fail(lx, "brackets nested too deeply");
+                if (depth == MAX_BRACKET_NESTING) return lex_fail(lx, "brackets nested too deeply");
                 closers[depth++] = tok.op == OP_LBRACE ? '}' : tok.op == OP_LPAREN ? ')' : ']';
             } else if (tok.op == OP_RBRACE || tok.op == OP_RPAREN || tok.op == OP_RBRACKET) {
                 char msg[64];
@@ -439,8 +442,7 @@ static int lex_tag(struct lexer *lx, bool is_block)
                 depth--;
             }
         }
-        if (emit(lx, tok) < 0)
-            return -1;
+        if (emit(lx, tok) < 0) return -1;
         advance_to(lx, end);
     }
 }
@@ -449,11 +451,9 @@ static int lex_tag(struct lexer *lx, bool is_block)
 static size_t match_raw_begin(const struct lexer *lx, size_t pos, char *strip_after)
 {
     size_t p = pos + 2;
-    if (p < lx->len && (lx->src[p] == '-' || lx->src[p] == '+'))
-        p++;
+    if (p < lx->len && (lx->src[p] == '-' || lx->src[p] == '+')) p++;
     p = skip_space(lx, p);
-    if (!starts_with(lx, p, "raw"))
-        return 0;
+    if (!starts_with(lx, p, "raw")) return 0;
     p = skip_space(lx, p + 3);
     if (starts_with(lx, p, "-%}")) {
         *strip_after = '-';
@@ -470,21 +470,16 @@ static size_t match_raw_begin(const struct lexer *lx, size_t pos, char *strip_af
 static size_t match_raw_end(const struct lexer *lx, size_t pos, size_t *tag_start, char *sign)
 {
     for (size_t t = pos; t + 1 < lx->len; t++) {
-        if (lx->src[t] != '{' || lx->src[t + 1] != '%')
-            continue;
+        if (lx->src[t] != '{' || lx->src[t + 1] != '%') continue;
         size_t p = t + 2;
         *sign = 0;
-        if (p < lx->len && (lx->src[p] == '-' || lx->src[p] == '+'))
-            *sign = lx->src[p++];
+        if (p < lx->len && (lx->src[p] == '-' || lx->src[p] == '+')) *sign = lx->src[p++];
         p = skip_space(lx, p);
-        if (!starts_with(lx, p, "endraw"))
-            continue;
+        if (!starts_with(lx, p, "endraw")) continue;
         p = skip_space(lx, p + 6);
         *tag_start = t;
-        if (starts_with(lx, p, "+%}"))
-            return p + 3;
-        if (starts_with(lx, p, "-%}"))
-            return skip_space(lx, p + 3);
+        if (starts_with(lx, p, "+%}")) return p + 3;
+        if (starts_with(lx, p, "-%}")) return skip_space(lx, p + 3);
         if (starts_with(lx, p, "%}")) {
             p += 2;
             return p < lx->len && lx->src[p] == '\n' ? p + 1 : p;
@@ -495,19 +490,16 @@ static size_t match_raw_end(const struct lexer *lx, size_t pos, size_t *tag_star
 
 static int lex_raw(struct lexer *lx, size_t begin_end, char strip_after)
 {
-    if (strip_after == '-')
-        begin_end = skip_space(lx, begin_end);
+    if (strip_after == '-') begin_end = skip_space(lx, begin_end);
     lx->line_starting = begin_end > 0 && lx->src[begin_end - 1] == '\n';
     advance_to(lx, begin_end);
     size_t tag_start;
     char sign;
     size_t end = match_raw_end(lx, lx->pos, &tag_start, &sign);
-    if (!end)
-        return lex_fail(lx, "missing end of raw directive");
+    if (!end) return lex_fail(lx, "missing end of raw directive");
     struct tpl_str text = {lx->src + lx->pos, tag_start - lx->pos};
     text = control_before(lx, text, sign, false);
-    if (emit_data(lx, text, lx->line) < 0)
-        return -1;
+    if (emit_data(lx, text, lx->line) < 0) return -1;
     lx->line_starting = lx->src[end - 1] == '\n';
     advance_to(lx, end);
     return 0;
@@ -517,8 +509,7 @@ static int lex_comment(struct lexer *lx)
 {
     const char *s = lx->src;
     for (size_t q = lx->pos; q + 1 < lx->len; q++) {
-        if (s[q] != '#' || s[q + 1] != '}')
-            continue;
+        if (s[q] != '#' || s[q + 1] != '}') continue;
         size_t after = q + 2;
         if (q > lx->pos && s[q - 1] == '-')
             after = skip_space(lx, after);
@@ -536,20 +527,17 @@ static int lex_comment(struct lexer *lx)
 static int normalise(struct lexer *lx, const char *source, size_t len)
 {
     char *copy = tpl_arena_alloc(lx->arena, len + 1);
-    if (!copy)
-        return slm_errorf(lx->err, SLM_ERR_TEMPLATE, "template too large");
+    if (!copy) return slm_errorf(lx->err, SLM_ERR_TEMPLATE, "template too large");
     size_t n = 0;
     for (size_t i = 0; i < len; i++) {
         if (source[i] == '\r') {
             copy[n++] = '\n';
-            if (i + 1 < len && source[i + 1] == '\n')
-                i++;
+            if (i + 1 < len && source[i + 1] == '\n') i++;
         } else {
             copy[n++] = source[i];
         }
     }
-    if (n > 0 && copy[n - 1] == '\n')
-        n--;
+    if (n > 0 && copy[n - 1] == '\n') n--;
     copy[n] = '\0';
     lx->src = copy;
     lx->len = n;
@@ -562,13 +550,12 @@ int tpl_lex(struct tpl_arena *arena, const char *source, size_t len, struct tpl_
     struct lexer lx = {.arena = arena, .line = 1, .line_starting = true, .out = out, .err = err};
     out->items = NULL;
     out->len = out->cap = 0;
-    if (normalise(&lx, source, len) < 0)
-        return -1;
+    if (normalise(&lx, source, len) < 0) return -1;
     const char *s = lx.src;
     while (lx.pos < lx.len) {
         size_t t = lx.pos;
-        while (t + 1 < lx.len && !(s[t] == '{' && (s[t + 1] == '{' || s[t + 1] == '%' ||
-                                                   s[t + 1] == '#')))
+        while (t + 1 < lx.len &&
+               !(s[t] == '{' && (s[t + 1] == '{' || s[t + 1] == '%' || s[t + 1] == '#')))
             t++;
         if (t + 1 >= lx.len) {
             if (emit_data(&lx, (struct tpl_str){s + lx.pos, lx.len - lx.pos}, lx.line) < 0)
@@ -580,21 +567,18 @@ int tpl_lex(struct tpl_arena *arena, const char *source, size_t len, struct tpl_
         char sign = t + 2 < lx.len && (s[t + 2] == '-' || s[t + 2] == '+') ? s[t + 2] : 0;
         struct tpl_str text = {s + lx.pos, t - lx.pos};
         text = control_before(&lx, text, sign, kind == '{');
-        if (emit_data(&lx, text, lx.line) < 0)
-            return -1;
+        if (emit_data(&lx, text, lx.line) < 0) return -1;
         advance_to(&lx, t);
         char raw_strip;
         size_t raw_end = kind == '%' ? match_raw_begin(&lx, t, &raw_strip) : 0;
         if (raw_end) {
-            if (lex_raw(&lx, raw_end, raw_strip) < 0)
-                return -1;
+            if (lex_raw(&lx, raw_end, raw_strip) < 0) return -1;
             continue;
         }
         uint32_t line = lx.line;
         advance_to(&lx, t + 2 + (sign != 0));
         if (kind == '#') {
-            if (lex_comment(&lx) < 0)
-                return -1;
+            if (lex_comment(&lx) < 0) return -1;
             continue;
         }
         if (emit_simple(&lx, kind == '%' ? TOK_BLOCK_BEGIN : TOK_VAR_BEGIN, line) < 0 ||

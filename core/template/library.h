@@ -41,11 +41,21 @@ int tpl_apply_test(struct tpl_render *r, struct tpl_str name, struct tpl_value v
 
 /* ---- argument binding for builtins ---- */
 
+/* The parameter names of a builtin and their count: TPL_NAMES("width", "first"). */
+#define TPL_NAMES(...)                                                                             \
+    ((const char *const[]){__VA_ARGS__}),                                                          \
+        sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)
+
 /* Binds positional and keyword arguments to `names` (in order) of a builtin called `fn`:
  * slots given neither way keep what `bound` held before (the defaults). Fails on unknown
  * keywords, duplicates and too many positional arguments. */
 int tpl_bind_args(struct tpl_render *r, const char *fn, const struct tpl_args *args,
                   const char *const *names, size_t n_names, struct tpl_value *bound);
+
+/* Argument checks for builtins called `fn`: no arguments at all, an int (or bool), a str. */
+int tpl_no_args(struct tpl_render *r, const char *fn, const struct tpl_args *args);
+int tpl_arg_int(struct tpl_render *r, const char *fn, struct tpl_value v, int64_t *out);
+int tpl_arg_str(struct tpl_render *r, const char *fn, struct tpl_value v);
 
 /* tojson: json.dumps(v, ensure_ascii, indent, separators, sort_keys) as Hugging Face
  * configures it (ensure_ascii=False unless asked). `indent` is None, an int or a string. */

@@ -65,8 +65,7 @@ size_t tpl_utf8_encode(uint32_t cp, char out[4])
         o[2] = (unsigned char)(0x80 | (cp & 0x3f));
         return 3;
     }
-    if (cp > 0x10ffff)
-        cp = 0xfffd;
+    if (cp > 0x10ffff) cp = 0xfffd;
     o[0] = (unsigned char)(0xf0 | (cp >> 18));
     o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
     o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
@@ -100,10 +99,24 @@ size_t tpl_utf8_offset(struct tpl_str s, size_t index)
 bool tpl_py_isspace(uint32_t cp)
 {
     switch (cp) {
-    case 0x09: case 0x0a: case 0x0b: case 0x0c: case 0x0d:
-    case 0x1c: case 0x1d: case 0x1e: case 0x1f: case 0x20:
-    case 0x85: case 0xa0: case 0x1680:
-    case 0x2028: case 0x2029: case 0x202f: case 0x205f: case 0x3000:
+    case 0x09:
+    case 0x0a:
+    case 0x0b:
+    case 0x0c:
+    case 0x0d:
+    case 0x1c:
+    case 0x1d:
+    case 0x1e:
+    case 0x1f:
+    case 0x20:
+    case 0x85:
+    case 0xa0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202f:
+    case 0x205f:
+    case 0x3000:
         return true;
     default:
         return cp >= 0x2000 && cp <= 0x200a;
@@ -115,8 +128,7 @@ size_t tpl_py_space_at(const char *p, const char *end)
     uint32_t cp;
     size_t n = tpl_utf8_decode(p, end, &cp);
     /* a lone byte 0x85 or 0xa0 is invalid UTF-8, not the Latin-1 character */
-    if (n == 1 && cp >= 0x80)
-        return 0;
+    if (n == 1 && cp >= 0x80) return 0;
     return tpl_py_isspace(cp) ? n : 0;
 }
 
@@ -126,8 +138,7 @@ static bool in_chars(uint32_t cp, const struct tpl_str *chars)
     while (p < end) {
         uint32_t c;
         p += tpl_utf8_decode(p, end, &c);
-        if (c == cp)
-            return true;
+        if (c == cp) return true;
     }
     return false;
 }
@@ -136,8 +147,7 @@ static bool strip_here(const char *p, const char *end, const struct tpl_str *cha
 {
     uint32_t cp;
     *n = tpl_utf8_decode(p, end, &cp);
-    if (!chars)
-        return tpl_py_space_at(p, end) > 0;
+    if (!chars) return tpl_py_space_at(p, end) > 0;
     return in_chars(cp, chars);
 }
 
@@ -166,8 +176,7 @@ struct tpl_str tpl_py_strip(struct tpl_str s, bool left, bool right, const struc
     if (right) {
         while (end > p) {
             const char *q = utf8_prev(p, end);
-            if (!strip_here(q, end, chars, &n) || q + n != end)
-                break;
+            if (!strip_here(q, end, chars, &n) || q + n != end) break;
             end = q;
         }
     }
@@ -182,16 +191,13 @@ struct special_case {
 };
 
 static const struct special_case special_cases[] = {
-    {0x00df, "\u00df", "Ss", "SS"},                   /* sharp s */
-    {0x0130, "i\u0307", "\u0130", "\u0130"},        /* I with dot above */
-    {0x0149, "\u0149", "\u02bcN", "\u02bcN"},       /* n preceded by apostrophe */
-    {0x01f0, "\u01f0", "J\u030c", "J\u030c"},       /* j with caron */
-    {0xfb00, "\ufb00", "Ff", "FF"},
-    {0xfb01, "\ufb01", "Fi", "FI"},
-    {0xfb02, "\ufb02", "Fl", "FL"},
-    {0xfb03, "\ufb03", "Ffi", "FFI"},
-    {0xfb04, "\ufb04", "Ffl", "FFL"},
-    {0xfb05, "\ufb05", "St", "ST"},
+    {0x00df, "\u00df", "Ss", "SS"},           /* sharp s */
+    {0x0130, "i\u0307", "\u0130", "\u0130"},  /* I with dot above */
+    {0x0149, "\u0149", "\u02bcN", "\u02bcN"}, /* n preceded by apostrophe */
+    {0x01f0, "\u01f0", "J\u030c", "J\u030c"}, /* j with caron */
+    {0xfb00, "\ufb00", "Ff", "FF"},           {0xfb01, "\ufb01", "Fi", "FI"},
+    {0xfb02, "\ufb02", "Fl", "FL"},           {0xfb03, "\ufb03", "Ffi", "FFI"},
+    {0xfb04, "\ufb04", "Ffl", "FFL"},         {0xfb05, "\ufb05", "St", "ST"},
     {0xfb06, "\ufb06", "St", "ST"},
 };
 
@@ -199,7 +205,7 @@ const char *tpl_py_special_case(uint32_t cp, int which)
 {
     for (size_t i = 0; i < sizeof(special_cases) / sizeof(special_cases[0]); i++) {
         if (special_cases[i].cp == cp)
-            return which == 0 ? special_cases[i].lower
+            return which == 0   ? special_cases[i].lower
                    : which == 1 ? special_cases[i].title
                                 : special_cases[i].upper;
     }
@@ -221,8 +227,7 @@ uint32_t tpl_py_title(uint32_t cp)
 
 static utf8proc_category_t category(uint32_t cp)
 {
-    if (cp > 0x10ffff)
-        return UTF8PROC_CATEGORY_CN;
+    if (cp > 0x10ffff) return UTF8PROC_CATEGORY_CN;
     return utf8proc_category((utf8proc_int32_t)cp);
 }
 
@@ -232,15 +237,26 @@ bool tpl_py_iscased(uint32_t cp)
     return c == UTF8PROC_CATEGORY_LU || c == UTF8PROC_CATEGORY_LL || c == UTF8PROC_CATEGORY_LT;
 }
 
-bool tpl_py_isupper(uint32_t cp) { return category(cp) == UTF8PROC_CATEGORY_LU; }
-bool tpl_py_islower(uint32_t cp) { return category(cp) == UTF8PROC_CATEGORY_LL; }
+bool tpl_py_isupper(uint32_t cp)
+{
+    return category(cp) == UTF8PROC_CATEGORY_LU;
+}
+bool tpl_py_islower(uint32_t cp)
+{
+    return category(cp) == UTF8PROC_CATEGORY_LL;
+}
 
 bool tpl_py_isalnum(uint32_t cp)
 {
     switch (category(cp)) {
-    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
-    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
-    case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
         return true;
     default:
         return false;
@@ -250,8 +266,11 @@ bool tpl_py_isalnum(uint32_t cp)
 bool tpl_py_isalpha(uint32_t cp)
 {
     switch (category(cp)) {
-    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
-    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
         return true;
     default:
         return false;
@@ -262,12 +281,16 @@ bool tpl_py_isalpha(uint32_t cp)
  * that the ASCII space is printable. */
 bool tpl_py_isprintable(uint32_t cp)
 {
-    if (cp == ' ')
-        return true;
+    if (cp == ' ') return true;
     switch (category(cp)) {
-    case UTF8PROC_CATEGORY_CC: case UTF8PROC_CATEGORY_CF: case UTF8PROC_CATEGORY_CS:
-    case UTF8PROC_CATEGORY_CO: case UTF8PROC_CATEGORY_CN:
-    case UTF8PROC_CATEGORY_ZS: case UTF8PROC_CATEGORY_ZL: case UTF8PROC_CATEGORY_ZP:
+    case UTF8PROC_CATEGORY_CC:
+    case UTF8PROC_CATEGORY_CF:
+    case UTF8PROC_CATEGORY_CS:
+    case UTF8PROC_CATEGORY_CO:
+    case UTF8PROC_CATEGORY_CN:
+    case UTF8PROC_CATEGORY_ZS:
+    case UTF8PROC_CATEGORY_ZL:
+    case UTF8PROC_CATEGORY_ZP:
         return false;
     default:
         return true;
@@ -289,27 +312,23 @@ void tpl_format_float(double x, char buf[32])
     char sci[40];
     for (int prec = 0; prec < 17; prec++) {
         snprintf(sci, sizeof(sci), "%.*e", prec, x);
-        if (strtod(sci, NULL) == x)
-            break;
+        if (strtod(sci, NULL) == x) break;
     }
     /* sci is "-d.ddde[+-]XX": collect sign, digits and the exponent */
     const char *p = sci;
     bool negative = *p == '-';
-    if (negative)
-        p++;
+    if (negative) p++;
     char digits[24];
     size_t nd = 0;
     for (; *p && *p != 'e'; p++)
-        if (*p != '.' && nd < sizeof(digits) - 1)
-            digits[nd++] = *p;
+        if (*p != '.' && nd < sizeof(digits) - 1) digits[nd++] = *p;
     while (nd > 1 && digits[nd - 1] == '0')
         nd--;
     digits[nd] = '\0';
     int exp10 = *p == 'e' ? atoi(p + 1) : 0;
     int decpt = exp10 + 1; /* value = 0.digits * 10^decpt */
     char *o = buf;
-    if (negative)
-        *o++ = '-';
+    if (negative) *o++ = '-';
     if (decpt > -4 && decpt <= 16) {
         if (decpt <= 0) {
             *o++ = '0';

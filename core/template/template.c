@@ -47,8 +47,8 @@ slm_template *slm_template_compile(const char *source, size_t len, slm_error *er
         return NULL;
     }
     if (len > MAX_SOURCE) {
-        slm_errorf(err, SLM_ERR_TEMPLATE, "chat template too large (%zu bytes, limit %zu)",
-                   len, MAX_SOURCE);
+        slm_errorf(err, SLM_ERR_TEMPLATE, "chat template too large (%zu bytes, limit %zu)", len,
+                   MAX_SOURCE);
         return NULL;
     }
     slm_template *tmpl = calloc(1, sizeof(*tmpl));
@@ -63,8 +63,7 @@ slm_template *slm_template_compile(const char *source, size_t len, slm_error *er
         !(tmpl->body = tpl_parse(tmpl->arena, &tokens, &local))) {
         if (local.status == SLM_OK)
             slm_errorf(&local, SLM_ERR_TEMPLATE, "chat template: cannot parse");
-        if (err)
-            *err = local;
+        if (err) *err = local;
         slm_template_free(tmpl);
         return NULL;
     }
@@ -73,8 +72,7 @@ slm_template *slm_template_compile(const char *source, size_t len, slm_error *er
 
 void slm_template_free(slm_template *tmpl)
 {
-    if (!tmpl)
-        return;
+    if (!tmpl) return;
     tpl_arena_free(tmpl->arena);
     free(tmpl);
 }
@@ -88,15 +86,13 @@ int slm_template_render(const slm_template *tmpl, const struct slm_template_inpu
 
 int slm_template_render_ex(const slm_template *tmpl, const struct slm_template_input *input,
                            const struct slm_template_options *options,
-                           const struct slm_template_limits *limits, char **out,
-                           size_t *out_len, slm_error *err)
+                           const struct slm_template_limits *limits, char **out, size_t *out_len,
+                           slm_error *err)
 {
     static const struct slm_template_options no_options = {0};
-    if (!options)
-        options = &no_options;
+    if (!options) options = &no_options;
     *out = NULL;
-    if (out_len)
-        *out_len = 0;
+    if (out_len) *out_len = 0;
     if (!tmpl || !input)
         return slm_errorf(err, SLM_ERR_INVALID, "chat template: no template or input");
     struct tpl_render r = {0};
@@ -104,24 +100,22 @@ int slm_template_render_ex(const slm_template *tmpl, const struct slm_template_i
         r.limits = *limits;
     else
         slm_template_limits_default(&r.limits);
-    if (r.limits.max_memory == 0)
-        r.limits.max_memory = DEFAULT_MAX_MEMORY;
+    if (r.limits.max_memory == 0) r.limits.max_memory = DEFAULT_MAX_MEMORY;
     r.have_strftime_now = !options->without_strftime_now;
     if (!(r.arena = tpl_arena_new(r.limits.max_memory)))
         return slm_errorf(err, SLM_ERR_NOMEM, "chat template: out of memory");
     struct tpl_sbuf output = {.max = r.limits.max_output};
     r.out = &output;
     int rc = -1;
-    if ((r.globals = tpl_scope_new(&r, NULL)) && tpl_build_context(&r, input, options, r.globals) == 0 &&
-        tpl_run(&r, tmpl->body, r.globals) == 0) {
+    struct tpl_scope *globals = tpl_scope_new(&r, NULL);
+    if (globals && tpl_build_context(&r, input, options, globals) == 0 &&
+        tpl_run(&r, tmpl->body, globals) == 0) {
         char *text = malloc(output.len + 1);
         if (text) {
-            if (output.len)
-                memcpy(text, output.ptr, output.len);
+            if (output.len) memcpy(text, output.ptr, output.len);
             text[output.len] = '\0';
             *out = text;
-            if (out_len)
-                *out_len = output.len;
+            if (out_len) *out_len = output.len;
             rc = 0;
         } else {
             slm_errorf(&r.error, SLM_ERR_NOMEM, "chat template: out of memory");
@@ -131,8 +125,7 @@ int slm_template_render_ex(const slm_template *tmpl, const struct slm_template_i
         if (r.error.status == SLM_OK)
             slm_errorf(&r.error, SLM_ERR_INTERNAL, "chat template: render failed");
         rc = -(int)r.error.status;
-        if (err)
-            *err = r.error;
+        if (err) *err = r.error;
     }
     tpl_arena_free(r.arena);
     return rc;
@@ -142,15 +135,13 @@ int slm_template_render_ex(const slm_template *tmpl, const struct slm_template_i
 static int read_text_file(const char *path, char **text, slm_error *err)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return slm_errorf(err, SLM_ERR_IO, "%s: %s", path, strerror(errno));
+    if (!f) return slm_errorf(err, SLM_ERR_IO, "%s: %s", path, strerror(errno));
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
     while (buf) {
         size_t n = fread(buf + len, 1, cap - len - 1, f);
         len += n;
-        if (n == 0)
-            break;
+        if (n == 0) break;
         if (len + 1 == cap) {
             if (cap >= MAX_MESSAGES_FILE) {
                 free(buf);
@@ -170,8 +161,7 @@ static int read_text_file(const char *path, char **text, slm_error *err)
     }
     bool failed = ferror(f);
     fclose(f);
-    if (!buf)
-        return slm_errorf(err, SLM_ERR_NOMEM, "%s: out of memory", path);
+    if (!buf) return slm_errorf(err, SLM_ERR_NOMEM, "%s: out of memory", path);
     if (failed) {
         free(buf);
         return slm_errorf(err, SLM_ERR_IO, "%s: read error", path);
@@ -189,8 +179,7 @@ int slm_template_render_messages_file(const slm_template *tmpl, const char *path
     char *json = NULL;
     *out = NULL;
     int rc = read_text_file(path, &json, err);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     struct slm_template_input in = {
         .add_generation_prompt = add_generation_prompt,
         .bos_token = bos_token,
@@ -198,8 +187,7 @@ int slm_template_render_messages_file(const slm_template *tmpl, const char *path
     };
     struct slm_template_options options = {.messages_json = json};
     rc = slm_template_render_ex(tmpl, &in, &options, NULL, out, out_len, err);
-    if (rc == -SLM_ERR_INVALID)
-        slm_error_prefix(err, path);
+    if (rc == -SLM_ERR_INVALID) slm_error_prefix(err, path);
     free(json);
     return rc;
 }

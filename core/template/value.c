@@ -11,12 +11,14 @@
 
 /* ---- failures ---- */
 
-static bool failed(const struct tpl_render *r) { return r->error.status != SLM_OK; }
+static bool failed(const struct tpl_render *r)
+{
+    return r->error.status != SLM_OK;
+}
 
 int tpl_fail(struct tpl_render *r, const char *fmt, ...)
 {
-    if (failed(r))
-        return -1;
+    if (failed(r)) return -1;
     char msg[SLM_ERROR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
@@ -28,8 +30,7 @@ int tpl_fail(struct tpl_render *r, const char *fmt, ...)
 
 int tpl_raise(struct tpl_render *r, struct tpl_str message)
 {
-    if (failed(r))
-        return -1;
+    if (failed(r)) return -1;
     int len = message.len > SLM_ERROR_MSG_MAX ? SLM_ERROR_MSG_MAX : (int)message.len;
     slm_errorf(&r->error, SLM_ERR_TEMPLATE, "%.*s", len, message.ptr);
     return -1;
@@ -39,29 +40,31 @@ int tpl_fail_undefined(struct tpl_render *r, struct tpl_value v)
 {
     if (v.undef.name && v.undef.owner)
         return tpl_fail(r, "'%s object' has no attribute '%s'", v.undef.owner, v.undef.name);
-    if (v.undef.name)
-        return tpl_fail(r, "'%s' is undefined", v.undef.name);
+    if (v.undef.name) return tpl_fail(r, "'%s' is undefined", v.undef.name);
     return tpl_fail(r, "use of an undefined value");
 }
 
 int tpl_step(struct tpl_render *r, uint64_t n)
 {
     if (slm_add_u64(r->steps, n, &r->steps) || r->steps > r->limits.max_steps)
-        return tpl_fail(r, "template exceeded its limit of %" PRIu64 " steps",
-                        r->limits.max_steps);
+        return tpl_fail(r, "template exceeded its limit of %" PRIu64 " steps", r->limits.max_steps);
     return 0;
+}
+
+int tpl_fail_memory(struct tpl_render *r)
+{
+    if (failed(r)) return -1;
+    if (tpl_arena_over_limit(r->arena))
+        return tpl_fail(r, "template exceeded its memory limit of %zu bytes", r->limits.max_memory);
+    slm_errorf(&r->error, SLM_ERR_NOMEM, "line %" PRIu32 ": out of memory", r->line);
+    return -1;
 }
 
 void *tpl_alloc(struct tpl_render *r, size_t size)
 {
     void *p = tpl_arena_alloc(r->arena, size);
-    if (p)
-        return p;
-    if (tpl_arena_over_limit(r->arena))
-        tpl_fail(r, "template exceeded its memory limit of %zu bytes", r->limits.max_memory);
-    else if (!failed(r))
-        slm_errorf(&r->error, SLM_ERR_NOMEM, "line %" PRIu32 ": out of memory", r->line);
-    return NULL;
+    if (!p) tpl_fail_memory(r);
+    return p;
 }
 
 void *tpl_alloc_array(struct tpl_render *r, size_t count, size_t size)
@@ -77,8 +80,7 @@ void *tpl_alloc_array(struct tpl_render *r, size_t count, size_t size)
 /* Grows an arena array to hold at least `need` elements, doubling. */
 static int grow_array(struct tpl_render *r, void **items, size_t *cap, size_t need, size_t elem)
 {
-    if (need <= *cap)
-        return 0;
+    if (need <= *cap) return 0;
     size_t new_cap = *cap ? *cap : 4;
     while (new_cap < need) {
         if (slm_mul_size(new_cap, 2, &new_cap))
@@ -87,14 +89,9 @@ static int grow_array(struct tpl_render *r, void **items, size_t *cap, size_t ne
     }
     size_t old_bytes = *cap * elem, new_bytes;
     if (slm_mul_size(new_cap, elem, &new_bytes))
-        return tpl_fail(r, "template exceeded its memory limit of %zu bytes",
-                        r->limits.max_memory);
+        return tpl_fail(r, "template exceeded its memory limit of %zu bytes", r->limits.max_memory);
     void *p = tpl_arena_grow(r->arena, *items, old_bytes, new_bytes);
-    if (!p) {
-        /* report through tpl_alloc's path for the right message */
-        tpl_alloc(r, SIZE_MAX / 2);
-        return -1;
-    }
+    if (!p) return tpl_fail_memory(r);
     *items = p;
     *cap = new_cap;
     return 0;
@@ -105,10 +102,8 @@ static int grow_array(struct tpl_render *r, void **items, size_t *cap, size_t ne
 int tpl_new_str(struct tpl_render *r, const char *ptr, size_t len, struct tpl_value *out)
 {
     char *p = tpl_alloc(r, len + (len < SIZE_MAX));
-    if (!p)
-        return -1;
-    if (len)
-        memcpy(p, ptr, len);
+    if (!p) return -1;
+    if (len) memcpy(p, ptr, len);
     *out = tpl_strv(p, len);
     return 0;
 }
@@ -116,8 +111,7 @@ int tpl_new_str(struct tpl_render *r, const char *ptr, size_t len, struct tpl_va
 struct tpl_list *tpl_list_new(struct tpl_render *r, size_t cap)
 {
     struct tpl_list *l = tpl_alloc(r, sizeof(*l));
-    if (!l)
-        return NULL;
+    if (!l) return NULL;
     l->len = 0;
     l->cap = 0;
     l->items = NULL;
@@ -128,8 +122,8 @@ struct tpl_list *tpl_list_new(struct tpl_render *r, size_t cap)
 
 int tpl_list_push(struct tpl_render *r, struct tpl_list *list, struct tpl_value v)
 {
-    if (grow_array(r, (void **)&list->items, &list->cap, list->len + 1,
-                   sizeof(struct tpl_value)) < 0)
+    if (grow_array(r, (void **)&list->items, &list->cap, list->len + 1, sizeof(struct tpl_value)) <
+        0)
         return -1;
     list->items[list->len++] = v;
     return 0;
@@ -138,8 +132,7 @@ int tpl_list_push(struct tpl_render *r, struct tpl_list *list, struct tpl_value 
 int tpl_pair(struct tpl_render *r, struct tpl_value a, struct tpl_value b, struct tpl_value *out)
 {
     struct tpl_list *l = tpl_list_new(r, 2);
-    if (!l)
-        return -1;
+    if (!l) return -1;
     l->items[0] = a;
     l->items[1] = b;
     l->len = 2;
@@ -161,14 +154,11 @@ int tpl_dict_find(struct tpl_render *r, const struct tpl_dict *d, struct tpl_val
                   size_t *index)
 {
     *index = SIZE_MAX;
-    if (!tpl_hashable(key))
-        return tpl_fail(r, "unhashable type: '%s'", tpl_type_name(key));
-    if (tpl_step(r, 1 + d->len / 16) < 0)
-        return -1;
+    if (!tpl_hashable(key)) return tpl_fail(r, "unhashable type: '%s'", tpl_type_name(key));
+    if (tpl_step(r, 1 + d->len / 16) < 0) return -1;
     for (size_t i = 0; i < d->len; i++) {
         bool eq;
-        if (tpl_equal(r, d->entries[i].key, key, &eq) < 0)
-            return -1;
+        if (tpl_equal(r, d->entries[i].key, key, &eq) < 0) return -1;
         if (eq) {
             *index = i;
             return 0;
@@ -181,14 +171,12 @@ int tpl_dict_set(struct tpl_render *r, struct tpl_dict *d, struct tpl_value key,
                  struct tpl_value value)
 {
     size_t i;
-    if (tpl_dict_find(r, d, key, &i) < 0)
-        return -1;
+    if (tpl_dict_find(r, d, key, &i) < 0) return -1;
     if (i != SIZE_MAX) {
         d->entries[i].value = value;
         return 0;
     }
-    if (grow_array(r, (void **)&d->entries, &d->cap, d->len + 1,
-                   sizeof(struct tpl_dict_entry)) < 0)
+    if (grow_array(r, (void **)&d->entries, &d->cap, d->len + 1, sizeof(struct tpl_dict_entry)) < 0)
         return -1;
     d->entries[d->len].key = key;
     d->entries[d->len].value = value;
@@ -213,8 +201,7 @@ struct tpl_value tpl_native(struct tpl_render *r, const char *name, tpl_native_f
                             struct tpl_value self)
 {
     struct tpl_func *f = tpl_alloc(r, sizeof(*f));
-    if (!f)
-        return tpl_undefined(NULL, NULL);
+    if (!f) return tpl_undefined(NULL, NULL);
     memset(f, 0, sizeof(*f));
     f->name = name;
     f->native = fn;
@@ -250,8 +237,8 @@ int tpl_scope_set(struct tpl_render *r, struct tpl_scope *scope, struct tpl_str 
             return 0;
         }
     }
-    if (grow_array(r, (void **)&scope->vars, &scope->cap, scope->len + 1,
-                   sizeof(struct tpl_var)) < 0)
+    if (grow_array(r, (void **)&scope->vars, &scope->cap, scope->len + 1, sizeof(struct tpl_var)) <
+        0)
         return -1;
     scope->vars[scope->len].name = name;
     scope->vars[scope->len].value = value;
@@ -277,25 +264,19 @@ bool tpl_scope_lookup(const struct tpl_scope *scope, struct tpl_str name, struct
 int tpl_sbuf_put(struct tpl_render *r, struct tpl_sbuf *b, const char *p, size_t n)
 {
     size_t need;
-    if (slm_add_size(b->len, n, &need))
-        return tpl_fail(r, "string too long");
+    if (slm_add_size(b->len, n, &need)) return tpl_fail(r, "string too long");
     if (b->max && need > b->max)
         return tpl_fail(r, "template output exceeded its limit of %zu bytes", b->max);
     if (need > b->cap) {
         size_t cap = b->cap ? b->cap : 64;
         while (cap < need)
-            if (slm_mul_size(cap, 2, &cap))
-                return tpl_fail(r, "string too long");
+            if (slm_mul_size(cap, 2, &cap)) return tpl_fail(r, "string too long");
         char *q = tpl_arena_grow(r->arena, b->ptr, b->cap, cap);
-        if (!q) {
-            tpl_alloc(r, SIZE_MAX / 2);
-            return -1;
-        }
+        if (!q) return tpl_fail_memory(r);
         b->ptr = q;
         b->cap = cap;
     }
-    if (n)
-        memcpy(b->ptr + b->len, p, n);
+    if (n) memcpy(b->ptr + b->len, p, n);
     b->len = need;
     return 0;
 }
@@ -312,8 +293,7 @@ int tpl_sbuf_printf(struct tpl_render *r, struct tpl_sbuf *b, const char *fmt, .
     va_start(ap, fmt);
     int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return tpl_fail(r, "formatting failed");
+    if (n < 0) return tpl_fail(r, "formatting failed");
     return tpl_sbuf_put(r, b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
@@ -349,18 +329,30 @@ bool tpl_truthy(struct tpl_value v)
 const char *tpl_type_name(struct tpl_value v)
 {
     switch (v.kind) {
-    case TPL_UNDEFINED: return "Undefined";
-    case TPL_NONE: return "NoneType";
-    case TPL_BOOL: return "bool";
-    case TPL_INT: return "int";
-    case TPL_FLOAT: return "float";
-    case TPL_STR: return "str";
-    case TPL_LIST: return "list";
-    case TPL_TUPLE: return "tuple";
-    case TPL_DICT: return "dict";
-    case TPL_NAMESPACE: return "Namespace";
-    case TPL_FUNC: return v.func->macro ? "Macro" : "builtin_function_or_method";
-    case TPL_LOOP: return "LoopContext";
+    case TPL_UNDEFINED:
+        return "Undefined";
+    case TPL_NONE:
+        return "NoneType";
+    case TPL_BOOL:
+        return "bool";
+    case TPL_INT:
+        return "int";
+    case TPL_FLOAT:
+        return "float";
+    case TPL_STR:
+        return "str";
+    case TPL_LIST:
+        return "list";
+    case TPL_TUPLE:
+        return "tuple";
+    case TPL_DICT:
+        return "dict";
+    case TPL_NAMESPACE:
+        return "Namespace";
+    case TPL_FUNC:
+        return v.func->macro ? "Macro" : "builtin_function_or_method";
+    case TPL_LOOP:
+        return "LoopContext";
     }
     return "object";
 }
@@ -374,8 +366,7 @@ bool tpl_hashable(struct tpl_value v)
         return false;
     case TPL_TUPLE:
         for (size_t i = 0; i < v.list->len; i++)
-            if (!tpl_hashable(v.list->items[i]))
-                return false;
+            if (!tpl_hashable(v.list->items[i])) return false;
         return true;
     default:
         return true;
@@ -385,8 +376,7 @@ bool tpl_hashable(struct tpl_value v)
 static int enter(struct tpl_render *r)
 {
     if (r->depth >= r->limits.max_depth)
-        return tpl_fail(r, "template exceeded its nesting limit of %" PRIu32,
-                        r->limits.max_depth);
+        return tpl_fail(r, "template exceeded its nesting limit of %" PRIu32, r->limits.max_depth);
     r->depth++;
     return 0;
 }
@@ -401,10 +391,8 @@ static int number_order(struct tpl_value a, struct tpl_value b)
     }
     double x = a.kind == TPL_FLOAT ? a.f : (double)(a.kind == TPL_BOOL ? a.b : a.i);
     double y = b.kind == TPL_FLOAT ? b.f : (double)(b.kind == TPL_BOOL ? b.b : b.i);
-    if (isnan(x) || isnan(y))
-        return 2;
-    if (x != y)
-        return x < y ? -1 : 1;
+    if (isnan(x) || isnan(y)) return 2;
+    if (x != y) return x < y ? -1 : 1;
     /* equal as doubles; an int beyond 2^53 may still differ from the float */
     if (a.kind == TPL_INT && b.kind == TPL_FLOAT && fabs(y) < 9.2e18)
         return a.i < (int64_t)y ? -1 : a.i > (int64_t)y;
@@ -417,8 +405,7 @@ static int str_order(struct tpl_str a, struct tpl_str b)
 {
     size_t n = a.len < b.len ? a.len : b.len;
     int c = n ? memcmp(a.ptr, b.ptr, n) : 0;
-    if (c)
-        return c < 0 ? -1 : 1;
+    if (c) return c < 0 ? -1 : 1;
     return a.len < b.len ? -1 : a.len > b.len;
 }
 
@@ -429,8 +416,7 @@ int tpl_equal(struct tpl_render *r, struct tpl_value a, struct tpl_value b, bool
         *equal = number_order(a, b) == 0;
         return 0;
     }
-    if (a.kind != b.kind)
-        return 0;
+    if (a.kind != b.kind) return 0;
     switch (a.kind) {
     case TPL_UNDEFINED:
     case TPL_NONE:
@@ -445,14 +431,11 @@ int tpl_equal(struct tpl_render *r, struct tpl_value a, struct tpl_value b, bool
             *equal = true;
             return 0;
         }
-        if (a.list->len != b.list->len)
-            return 0;
-        if (enter(r) < 0 || tpl_step(r, a.list->len) < 0)
-            return -1;
+        if (a.list->len != b.list->len) return 0;
+        if (enter(r) < 0 || tpl_step(r, a.list->len) < 0) return -1;
         bool eq = true;
         for (size_t i = 0; i < a.list->len && eq; i++) {
-            if (tpl_equal(r, a.list->items[i], b.list->items[i], &eq) < 0)
-                return -1;
+            if (tpl_equal(r, a.list->items[i], b.list->items[i], &eq) < 0) return -1;
         }
         r->depth--;
         *equal = eq;
@@ -464,15 +447,12 @@ int tpl_equal(struct tpl_render *r, struct tpl_value a, struct tpl_value b, bool
             *equal = true;
             return 0;
         }
-        if (a.kind == TPL_NAMESPACE || a.dict->len != b.dict->len)
-            return 0;
-        if (enter(r) < 0)
-            return -1;
+        if (a.kind == TPL_NAMESPACE || a.dict->len != b.dict->len) return 0;
+        if (enter(r) < 0) return -1;
         bool eq = true;
         for (size_t i = 0; i < a.dict->len && eq; i++) {
             size_t j;
-            if (tpl_dict_find(r, b.dict, a.dict->entries[i].key, &j) < 0)
-                return -1;
+            if (tpl_dict_find(r, b.dict, a.dict->entries[i].key, &j) < 0) return -1;
             if (j == SIZE_MAX)
                 eq = false;
             else if (tpl_equal(r, a.dict->entries[i].value, b.dict->entries[j].value, &eq) < 0)
@@ -496,10 +476,8 @@ int tpl_equal(struct tpl_render *r, struct tpl_value a, struct tpl_value b, bool
 int tpl_compare(struct tpl_render *r, struct tpl_value a, struct tpl_value b, const char *op,
                 int *order)
 {
-    if (a.kind == TPL_UNDEFINED)
-        return tpl_fail_undefined(r, a);
-    if (b.kind == TPL_UNDEFINED)
-        return tpl_fail_undefined(r, b);
+    if (a.kind == TPL_UNDEFINED) return tpl_fail_undefined(r, a);
+    if (b.kind == TPL_UNDEFINED) return tpl_fail_undefined(r, b);
     if (tpl_is_number(a) && tpl_is_number(b)) {
         *order = number_order(a, b);
         return 0;
@@ -509,13 +487,11 @@ int tpl_compare(struct tpl_render *r, struct tpl_value a, struct tpl_value b, co
         return 0;
     }
     if (tpl_is_seq(a) && a.kind == b.kind) {
-        if (enter(r) < 0 || tpl_step(r, 1) < 0)
-            return -1;
+        if (enter(r) < 0 || tpl_step(r, 1) < 0) return -1;
         size_t n = a.list->len < b.list->len ? a.list->len : b.list->len;
         for (size_t i = 0; i < n; i++) {
             bool eq;
-            if (tpl_equal(r, a.list->items[i], b.list->items[i], &eq) < 0)
-                return -1;
+            if (tpl_equal(r, a.list->items[i], b.list->items[i], &eq) < 0) return -1;
             if (!eq) {
                 int rc = tpl_compare(r, a.list->items[i], b.list->items[i], op, order);
                 r->depth--;
@@ -547,8 +523,7 @@ int tpl_to_str(struct tpl_render *r, struct tpl_value v, struct tpl_str *out)
         return 0;
     default: {
         struct tpl_sbuf b = {0};
-        if (tpl_write_str(r, &b, v) < 0)
-            return -1;
+        if (tpl_write_str(r, &b, v) < 0) return -1;
         *out = tpl_sbuf_value(&b).s;
         return 0;
     }
@@ -572,8 +547,7 @@ static int write_str_repr(struct tpl_render *r, struct tpl_sbuf *b, struct tpl_s
     bool has_single = memchr(s.ptr, '\'', s.len) != NULL;
     bool has_double = memchr(s.ptr, '"', s.len) != NULL;
     char quote = has_single && !has_double ? '"' : '\'';
-    if (tpl_step(r, 1 + s.len / 64) < 0 || tpl_sbuf_putc(r, b, quote) < 0)
-        return -1;
+    if (tpl_step(r, 1 + s.len / 64) < 0 || tpl_sbuf_putc(r, b, quote) < 0) return -1;
     const char *p = s.ptr, *end = s.ptr + s.len;
     while (p < end) {
         uint32_t cp;
@@ -600,8 +574,7 @@ static int write_str_repr(struct tpl_render *r, struct tpl_sbuf *b, struct tpl_s
         } else {
             rc = tpl_sbuf_printf(r, b, "\\U%08x", cp);
         }
-        if (rc < 0)
-            return -1;
+        if (rc < 0) return -1;
         p += n;
     }
     return tpl_sbuf_putc(r, b, quote);
@@ -610,21 +583,17 @@ static int write_str_repr(struct tpl_render *r, struct tpl_sbuf *b, struct tpl_s
 static int write_items_repr(struct tpl_render *r, struct tpl_sbuf *b, const struct tpl_list *l)
 {
     for (size_t i = 0; i < l->len; i++) {
-        if (i && tpl_sbuf_put(r, b, ", ", 2) < 0)
-            return -1;
-        if (tpl_write_repr(r, b, l->items[i]) < 0)
-            return -1;
+        if (i && tpl_sbuf_put(r, b, ", ", 2) < 0) return -1;
+        if (tpl_write_repr(r, b, l->items[i]) < 0) return -1;
     }
     return 0;
 }
 
 static int write_dict_repr(struct tpl_render *r, struct tpl_sbuf *b, const struct tpl_dict *d)
 {
-    if (tpl_sbuf_putc(r, b, '{') < 0)
-        return -1;
+    if (tpl_sbuf_putc(r, b, '{') < 0) return -1;
     for (size_t i = 0; i < d->len; i++) {
-        if (i && tpl_sbuf_put(r, b, ", ", 2) < 0)
-            return -1;
+        if (i && tpl_sbuf_put(r, b, ", ", 2) < 0) return -1;
         if (tpl_write_repr(r, b, d->entries[i].key) < 0 || tpl_sbuf_put(r, b, ": ", 2) < 0 ||
             tpl_write_repr(r, b, d->entries[i].value) < 0)
             return -1;
@@ -650,8 +619,7 @@ int tpl_write_repr(struct tpl_render *r, struct tpl_sbuf *b, struct tpl_value v)
     case TPL_STR:
         return write_str_repr(r, b, v.s);
     case TPL_FUNC:
-        if (v.func->macro)
-            return tpl_sbuf_printf(r, b, "<Macro '%s'>", v.func->name);
+        if (v.func->macro) return tpl_sbuf_printf(r, b, "<Macro '%s'>", v.func->name);
         return tpl_sbuf_printf(r, b, "<built-in method %s>", v.func->name);
     case TPL_LOOP:
         return tpl_sbuf_printf(r, b, "<LoopContext %zu/%zu>", v.loop->index0 + 1,
@@ -660,8 +628,7 @@ int tpl_write_repr(struct tpl_render *r, struct tpl_sbuf *b, struct tpl_value v)
         break;
     }
     /* containers: bounded recursion (a list can hold itself) */
-    if (enter(r) < 0 || tpl_step(r, 1) < 0)
-        return -1;
+    if (enter(r) < 0 || tpl_step(r, 1) < 0) return -1;
     int rc;
     if (v.kind == TPL_LIST) {
         rc = tpl_sbuf_putc(r, b, '[') < 0 || write_items_repr(r, b, v.list) < 0 ||
@@ -699,8 +666,7 @@ int tpl_iterate(struct tpl_render *r, struct tpl_value v, const struct tpl_list 
         return 0;
     case TPL_DICT: {
         struct tpl_list *keys = tpl_list_new(r, v.dict->len);
-        if (!keys || tpl_step(r, v.dict->len) < 0)
-            return -1;
+        if (!keys || tpl_step(r, v.dict->len) < 0) return -1;
         for (size_t i = 0; i < v.dict->len; i++)
             keys->items[i] = v.dict->entries[i].key;
         keys->len = v.dict->len;
@@ -710,8 +676,7 @@ int tpl_iterate(struct tpl_render *r, struct tpl_value v, const struct tpl_list 
     case TPL_STR: {
         size_t n = tpl_utf8_count(v.s);
         struct tpl_list *chars = tpl_list_new(r, n);
-        if (!chars || tpl_step(r, n) < 0)
-            return -1;
+        if (!chars || tpl_step(r, n) < 0) return -1;
         const char *p = v.s.ptr, *end = v.s.ptr + v.s.len;
         while (p < end) {
             uint32_t cp;

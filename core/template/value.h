@@ -25,7 +25,7 @@ enum tpl_kind {
     TPL_FLOAT,
     TPL_STR,
     TPL_LIST,
-    TPL_TUPLE,     /* shares struct tpl_list; never modified after it is built */
+    TPL_TUPLE, /* shares struct tpl_list; never modified after it is built */
     TPL_DICT,
     TPL_NAMESPACE, /* jinja2's namespace(): attributes kept in a dict */
     TPL_FUNC,
@@ -103,7 +103,6 @@ struct tpl_func {
     /* A macro or a call block's caller: its definition and the scope it was defined in. */
     const struct tpl_macro_def *macro;
     struct tpl_scope *closure;
-    struct tpl_func *caller; /* the caller() a call block passes to this macro call */
 };
 
 /* The `loop` variable of one for loop. */
@@ -141,10 +140,9 @@ struct tpl_render {
     struct slm_template_limits limits;
     uint64_t steps;
     uint32_t depth;
-    uint32_t line;      /* line of the node being run, for error messages */
-    slm_error error;    /* set once, by the first failure */
+    uint32_t line;        /* line of the node being run, for error messages */
+    slm_error error;      /* set once, by the first failure */
     struct tpl_sbuf *out; /* where printed text goes: the output, or a capture */
-    struct tpl_scope *globals; /* the template's top-level frame */
     bool have_strftime_now;
     /* The text a filter block or a block set captured, fed to its filter chain. */
     struct tpl_value filter_hole;
@@ -157,12 +155,17 @@ int tpl_raise(struct tpl_render *r, struct tpl_str message);
 int tpl_fail_undefined(struct tpl_render *r, struct tpl_value undefined);
 /* Charges `n` steps to the budget. */
 int tpl_step(struct tpl_render *r, uint64_t n);
+/* Reports a failed allocation: the memory limit, or malloc's failure. */
+int tpl_fail_memory(struct tpl_render *r);
 /* Allocation that reports the memory limit on failure. */
 void *tpl_alloc(struct tpl_render *r, size_t size);
 void *tpl_alloc_array(struct tpl_render *r, size_t count, size_t size);
 
 /* ---- constructors ---- */
-static inline struct tpl_value tpl_none(void) { return (struct tpl_value){.kind = TPL_NONE}; }
+static inline struct tpl_value tpl_none(void)
+{
+    return (struct tpl_value){.kind = TPL_NONE};
+}
 static inline struct tpl_value tpl_bool(bool b)
 {
     return (struct tpl_value){.kind = TPL_BOOL, .b = b};

@@ -26,8 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     slm_template *tmpl = slm_template_compile((const char *)data, size, NULL);
-    if (!tmpl)
-        return 0;
+    if (!tmpl) return 0;
     struct slm_template_limits limits;
     slm_template_limits_default(&limits);
     limits.max_steps = 200000;

@@ -11,10 +11,12 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import time
 
-from slmd_harness import Slmd, Failure, check, run_tests, shared_models_dir, skip
+from slmd_harness import (Slmd, Failure, check, http_request, run_tests, shared_models_dir,
+                          skip)
 
 slmd = sys.argv[1]
 if not os.access(slmd, os.X_OK):
@@ -61,7 +63,12 @@ def test_ready_status_stop():
         status = msg.get("STATUS", "")
         check(status == "Serving 3 models (tiny: ready, phi3: ready, lazy: not loaded); "
                         "0 requests queued", f"STATUS with READY=1: {status!r}")
-        check(os.path.exists(s.socket), "the API socket is not there at READY=1")
+        # at READY=1 the API answers, and lists the models as STATUS= does
+        code, reply = http_request(s.socket, "GET", "/v1/models")
+        check(code == 200, f"GET /v1/models at READY=1: {code} {reply}")
+        states = {m["id"]: m["slmd"]["state"] for m in reply["data"]}
+        check(states == {"tiny": "ready", "phi3": "ready", "lazy": "declared"},
+              f"/v1/models: {states}")
         check(oct(os.stat(s.socket).st_mode & 0o777) == oct(0o660), "socket mode")
         n = s.mark()
         s.signal(signal.SIGTERM)
@@ -126,6 +133,12 @@ def test_reload_bad_config_keeps_serving():
             check(where in status, f"the error is not in STATUS: {status!r}")
             check(where in s.log(), "the error is not logged")
             check(s.proc.poll() is None, "slmd exited on a bad reload")
+            # the old model still answers
+            code, reply = http_request(s.socket, "POST", "/v1/completions",
+                                       {"model": "tiny", "prompt": "Once upon a time",
+                                        "max_tokens": 4, "temperature": 0})
+            check(code == 200 and reply["usage"]["completion_tokens"] == 4,
+                  f"after a refused reload: {code} {reply}")
         # a good file again clears the error
         s.write_config(good)
         n = s.mark()
@@ -176,6 +189,41 @@ def test_model_replaced_on_disk():
         s.close()
 
 
+def test_dbus_reload_method():
+    """Manager.Reload() over D-Bus reloads exactly as SIGHUP does."""
+    daemon, busctl = shutil.which("dbus-daemon"), shutil.which("busctl")
+    if not daemon or not busctl:
+        print("note: not tested: dbus-daemon or busctl missing")
+        return
+    bus = subprocess.Popen([daemon, "--session", "--nofork", "--print-address"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    s = None
+    try:
+        address = bus.stdout.readline().strip()
+        import tempfile
+        d = tempfile.mkdtemp(prefix="slmd-it-")
+        sock = os.path.join(d, "api.sock")
+        s = Slmd(slmd, config_text=config(sock, [("tiny", DECODER, True)]),
+                 args=["--bus", "session"], env={"DBUS_SESSION_BUS_ADDRESS": address},
+                 directory=d)
+        s.owns_dir = True
+        s.notify.wait_for(lambda m: m.get("READY") == "1", "READY=1")
+        n = len(s.notify.messages)
+        p = subprocess.run([busctl, f"--address={address}", "call", "org.slmd.Slmd1",
+                            "/org/slmd/Slmd1", "org.slmd.Slmd1.Manager", "Reload"],
+                           capture_output=True, text=True, timeout=30)
+        check(p.returncode == 0, f"Reload(): {p.stderr}")
+        s.notify.wait_for(lambda m: m.get("RELOADING") == "1" and "MONOTONIC_USEC" in m,
+                          "RELOADING=1 after Reload()", start=n)
+        s.notify.wait_for(lambda m: m.get("READY") == "1", "READY=1 after Reload()", start=n)
+        s.wait_log("reloaded ")
+    finally:
+        if s:
+            s.close()
+        bus.kill()
+        bus.wait()
+
+
 def test_watchdog():
     s = Started([], env={"WATCHDOG_USEC": "400000"})
     try:
@@ -203,5 +251,5 @@ def test_start_fails_on_bad_config():
 
 
 run_tests([test_ready_status_stop, test_reload_good_config, test_reload_bad_config_keeps_serving,
-           test_failed_model_others_serve, test_model_replaced_on_disk, test_watchdog,
-           test_start_fails_on_bad_config])
+           test_failed_model_others_serve, test_model_replaced_on_disk, test_dbus_reload_method,
+           test_watchdog, test_start_fails_on_bad_config])

@@ -8,6 +8,7 @@ a real model.
 usage: quickstart_test.py SOURCE_DIR BUILD_DIR
 """
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -53,11 +54,32 @@ def test_quickstart_background():
         check("slmd: ready: Serving 1 model (demo: ready)" in log, log)
         for text in ["random weights", "busctl --user call org.slmd.Slmd1",
                      "dbus-send --session", "curl --unix-socket", "/v1/completions",
-                     "DBUS_SESSION_BUS_ADDRESS="]:
+                     "DBUS_SESSION_BUS_ADDRESS=", "list --daemon=session"]:
             check(text in out, f"the instructions lack {text!r}:\n{out}")
         config = open(os.path.join(run, "slmd.yaml")).read()
         check("RANDOM weights" in config and "Hugging Face" in config and ".gguf" in config,
               "the config does not say how to use a real model")
+        # the calls it prints work: D-Bus on the bus it started, HTTP on the socket, slm
+        address = re.search(r"export DBUS_SESSION_BUS_ADDRESS='([^']+)'", out).group(1)
+        env["DBUS_SESSION_BUS_ADDRESS"] = address
+        calls = [
+            (["busctl", "--user", "call", "org.slmd.Slmd1", "/org/slmd/Slmd1",
+              "org.slmd.Slmd1.Manager", "ListModels"], 'a(sssb) 1 "demo"'),
+            (["dbus-send", "--session", "--print-reply", "--dest=org.slmd.Slmd1",
+              "/org/slmd/Slmd1/models/demo", "org.slmd.Slmd1.Model.Generate",
+              "string:Once upon a time", "dict:string:string:max_tokens,4"],
+             "finish_reason"),
+            (["curl", "-s", "--unix-socket", os.path.join(run, "slmd.sock"),
+              "http://localhost/v1/models"], '"id":"demo"'),
+            ([os.path.join(build, "tools", "slm"), "list", "--daemon=session"], "demo"),
+        ]
+        for argv, want in calls:
+            if not shutil.which(argv[0]) and not os.path.isabs(argv[0]):
+                print(f"note: {argv[0]} not installed; not tried")
+                continue
+            p = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60)
+            check(p.returncode == 0 and want in p.stdout,
+                  f"{' '.join(argv)}: exit {p.returncode}\n{p.stdout}{p.stderr}")
         check(kill_from(os.path.join(run, "slmd.pid")), "slmd was not running")
     finally:
         kill_from(os.path.join(run, "slmd.pid"))

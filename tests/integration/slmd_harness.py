@@ -31,8 +31,38 @@ def shared_models_dir():
     return os.path.join(shared, "models")
 
 
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer")
+
+
 class Failure(Exception):
     pass
+
+
+def http_request(socket_path, method, path, body=None, timeout=TIMEOUT):
+    """One HTTP/1.1 request over slmd's Unix socket; returns (status, parsed JSON or text)."""
+    import http.client
+    import json
+
+    class UnixConnection(http.client.HTTPConnection):
+        def connect(self):
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout)
+            self.sock.connect(socket_path)
+
+    conn = UnixConnection("localhost", timeout=timeout)
+    try:
+        payload = json.dumps(body) if body is not None else None
+        headers = {"Content-Type": "application/json"} if payload else {}
+        conn.request(method, path, body=payload, headers=headers)
+        response = conn.getresponse()
+        data = response.read().decode("utf-8", "replace")
+        try:
+            return response.status, json.loads(data)
+        except ValueError:
+            return response.status, data
+    finally:
+        conn.close()
 
 
 def check(cond, message):
@@ -139,8 +169,13 @@ class Slmd:
             self.proc.wait()
         self.notify.close()
         self.stderr.close()
+        log = self.log()
         if self.owns_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
+        # sanitizer builds: a report fails the test even when slmd kept going
+        for marker in SANITIZER_MARKERS:
+            if marker in log:
+                raise Failure(f"sanitizer report from slmd:\n{log}")
 
 
 def run_tests(tests):
@@ -157,5 +192,5 @@ def run_tests(tests):
     sys.exit(1 if failed else 0)
 
 
-__all__ = ["Slmd", "NotifyListener", "Failure", "check", "run_tests", "skip",
+__all__ = ["Slmd", "NotifyListener", "Failure", "check", "run_tests", "skip", "http_request",
            "shared_models_dir", "TIMEOUT", "signal"]

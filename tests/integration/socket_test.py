@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 
-from slmd_harness import Slmd, TIMEOUT, check, run_tests, skip
+from slmd_harness import Slmd, TIMEOUT, check, http_request, run_tests, skip
 
 slmd = sys.argv[1]
 if not os.access(slmd, os.X_OK):
@@ -59,7 +59,8 @@ def test_binds_the_configured_path():
         check(stat.S_ISSOCK(st.st_mode), "not a socket")
         check(stat.S_IMODE(st.st_mode) == 0o640, f"mode {oct(stat.S_IMODE(st.st_mode))}")
         check(st.st_gid == 0, f"group {st.st_gid}")
-        check(connects(path), "cannot connect")
+        code, reply = http_request(path, "GET", "/health")
+        check(code == 200, f"GET /health on the bound socket: {code} {reply}")
         check(f"listening on {path} (mode 0640)" in s.log(), s.log())
         # a second slmd on the same path refuses to start and leaves the first one alone
         other = Slmd(slmd, config_text=config(path))
@@ -125,14 +126,19 @@ def test_socket_activation():
             check(time.monotonic() < deadline, "systemd-socket-activate did not listen")
             time.sleep(0.05)
         # systemd-socket-activate starts the service at the first connection, like a
-        # socket unit; that connection waits in the backlog for slmd to serve it
+        # socket unit; that connection waits in the backlog and slmd must answer it
         client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         client.connect(passed)
+        client.sendall(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         ready(s)
+        client.settimeout(TIMEOUT)
+        answer = client.recv(4096)
         client.close()
+        check(answer.startswith(b"HTTP/1.1 200"), f"the first client got {answer[:200]!r}")
         check(f"using the socket passed by the service manager: {passed}" in s.log(), s.log())
         check(not os.path.exists(configured), "slmd bound the configured path as well")
-        check(connects(passed), "cannot connect to the passed socket")
+        code, _ = http_request(passed, "GET", "/v1/models")
+        check(code == 200, f"GET /v1/models on the passed socket: {code}")
         stop(s)
         check(os.path.exists(passed), "slmd removed the service manager's socket file")
     finally:

@@ -565,6 +565,14 @@ static void test_files(void)
     r = slmd_config_load(dir, SLMD_CONFIG_FULL, &c, &diag);
     CHECK(r < 0 && strstr(slmd_diagnostics_first(&diag), ": not a regular file"));
     slmd_diagnostics_clear(&diag);
+    /* a FIFO is refused at once instead of blocking the reader */
+    char fifo[256];
+    snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+    REQUIRE(mkfifo(fifo, 0600) == 0);
+    r = slmd_config_load(fifo, SLMD_CONFIG_FULL, &c, &diag);
+    CHECK(r < 0 && strstr(slmd_diagnostics_first(&diag), ": not a regular file"));
+    slmd_diagnostics_clear(&diag);
+    unlink(fifo);
 
     unlink(yaml);
     unlink(model);

@@ -1,3 +1,4 @@
+/* ctest-labels: threads */
 /* Encoders from Hugging Face directories, against a plain double-precision forward pass
  * written here from the model definitions (not from slmd's code):
  *   - DistilBERT and BERT, every head, F32/F16/BF16 weights, prefixed and bare tensor names,
@@ -568,6 +569,26 @@ static void test_sentence_transformers(void)
     tm_free(&tm);
 }
 
+/* The mapped weights are watched like a GGUF file's: replacing them is noticed. */
+static void test_files_watched(void)
+{
+    struct tm_config c = small(TM_DISTILBERT, TM_BASE);
+    struct tm_model first, second;
+    REQUIRE(tm_write(tmp_dir("watched"), &c, 2, &first) == 0);
+    REQUIRE(tm_write(tmp_dir("watched-2"), &c, 3, &second) == 0);
+    tm_free(&first);
+    tm_free(&second);
+    slm_error err;
+    _cleanup_(slm_model_freep) slm_model *m = slm_model_load(tmp_dir("watched"), &err);
+    REQUIRE(m);
+    CHECK(slm_model_files_intact(m));
+    char path[600], other[600];
+    snprintf(path, sizeof(path), "%s/model.safetensors", tmp_dir("watched"));
+    snprintf(other, sizeof(other), "%s/model.safetensors", tmp_dir("watched-2"));
+    REQUIRE(rename(other, path) == 0); /* a new file under the same name */
+    CHECK(!slm_model_files_intact(m));
+}
+
 int main(void)
 {
     slm_error err;
@@ -578,6 +599,7 @@ int main(void)
     test_batching();
     test_bad_directories();
     test_sentence_transformers();
+    test_files_watched();
     nftw(tmp_root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     slm_pool_free(pool);
     return test_report();

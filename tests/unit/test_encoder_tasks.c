@@ -1,3 +1,4 @@
+/* ctest-labels: threads */
 /* Encoder tasks on texts (slm/tasks.h) against the same steps done by hand through the
  * public API: tokenize, slm_encode, softmax / grouping / pooling. Checks the wiring that
  * the task layer adds: per-text rows in a batch, truncation to the model's length with the
@@ -46,8 +47,8 @@ static slm_model *make_model(const char *name, enum tm_family family, enum tm_he
 static const char *const texts[] = {
     "a b c w1 w2 w3.",
     "w7, w8!",
-    "zebra w10 w11 w12 w13 w14 w15 w16 w17 w18 w19 w20 w21 w22 w23 w24 w25 w26 w27 w28 w29 "
-    "w30 w31 w32 w33 w34 w35 w36 w37 w38 w39 w40 w41 w42",
+    ("zebra w10 w11 w12 w13 w14 w15 w16 w17 w18 w19 w20 w21 w22 w23 w24 w25 w26 w27 w28 w29 "
+     "w30 w31 w32 w33 w34 w35 w36 w37 w38 w39 w40 w41 w42"),
     "w5",
 };
 enum { N = 4 };
@@ -92,7 +93,10 @@ static void test_classify(void)
         in[i] = (struct slm_text){texts[i], strlen(texts[i])};
     float probs[N * 3];
     bool truncated[N];
-    REQUIRE(slm_task_classify(ctx, pool, N, in, probs, truncated, &err) == 0);
+    uint32_t n_tokens[N];
+    REQUIRE(slm_task_classify(ctx, pool, N, in, probs, truncated, n_tokens, &err) == 0);
+    for (int i = 0; i < N; i++)
+        CHECKF(n_tokens[i] >= 3, "text %d ran as %u tokens", i, n_tokens[i]);
     for (int i = 0; i < N; i++) {
         struct slm_tokens t;
         bool cut;
@@ -116,8 +120,8 @@ static void test_classify(void)
 
     /* the wrong task for the model is an error, not a guess */
     struct slm_entity_list lists[1];
-    CHECK(slm_task_classify_tokens(ctx, pool, 1, in, lists, NULL, &err) == -SLM_ERR_INVALID);
-    CHECK(slm_task_classify(ctx, pool, 0, in, probs, NULL, &err) == -SLM_ERR_INVALID);
+    CHECK(slm_task_classify_tokens(ctx, pool, 1, in, lists, NULL, NULL, &err) == -SLM_ERR_INVALID);
+    CHECK(slm_task_classify(ctx, pool, 0, in, probs, NULL, NULL, &err) == -SLM_ERR_INVALID);
 }
 
 static void test_entities(void)
@@ -132,7 +136,7 @@ static void test_entities(void)
         in[i] = (struct slm_text){texts[i], strlen(texts[i])};
     struct slm_entity_list lists[N];
     bool truncated[N];
-    REQUIRE(slm_task_classify_tokens(ctx, pool, N, in, lists, truncated, &err) == 0);
+    REQUIRE(slm_task_classify_tokens(ctx, pool, N, in, lists, truncated, NULL, &err) == 0);
     size_t total = 0;
     for (int i = 0; i < N; i++) {
         struct slm_tokens t;
@@ -185,8 +189,8 @@ static void test_embed(void)
         in[i] = (struct slm_text){texts[i], strlen(texts[i])};
     float plain[N * 32], unit[N * 32];
     bool truncated[N];
-    REQUIRE(slm_task_embed(ctx, pool, N, in, false, plain, truncated, &err) == 0);
-    REQUIRE(slm_task_embed(ctx, pool, N, in, true, unit, truncated, &err) == 0);
+    REQUIRE(slm_task_embed(ctx, pool, N, in, false, plain, truncated, NULL, &err) == 0);
+    REQUIRE(slm_task_embed(ctx, pool, N, in, true, unit, truncated, NULL, &err) == 0);
     for (int i = 0; i < N; i++) {
         struct slm_tokens t;
         bool cut;

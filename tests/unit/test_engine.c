@@ -273,6 +273,35 @@ static void test_reconfigure(const char *path)
     slm_engine_free(e);
 }
 
+/* A reload changes threads and limits on a running engine; requests keep working. */
+static void test_set_config(const char *path)
+{
+    slm_engine *e = engine_with(path, 1, 64);
+    slm_error err;
+    int32_t ids[8];
+    prompt(ids, 8, 3);
+    struct outcome before, after;
+    REQUIRE(submit_tokens(e, "m", ids, 8, 6, false, &before, &err));
+    REQUIRE(wait_all(e, &before, 1));
+    struct slm_engine_config cfg = {.n_threads = 1, .max_queue = 1};
+    CHECK(slm_engine_set_config(e, &cfg, &err) == 0);
+    REQUIRE(submit_tokens(e, "m", ids, 8, 6, false, &after, &err));
+    REQUIRE(wait_all(e, &after, 1));
+    CHECK(after.status == SLM_OK && memcmp(before.tokens, after.tokens, 6 * 4) == 0);
+    struct slm_engine_stats st;
+    slm_engine_stats(e, &st);
+    CHECKF(st.n_threads == 1, "threads %u", st.n_threads);
+    /* max_queue 1: one waits, the next is refused */
+    struct outcome o[3];
+    uint64_t a = submit_tokens(e, "m", ids, 8, 50, false, &o[0], &err);
+    uint64_t b = submit_tokens(e, "m", ids, 8, 50, false, &o[1], &err);
+    uint64_t c = submit_tokens(e, "m", ids, 8, 50, false, &o[2], &err);
+    CHECKF(a && (!b || !c) && err.status == SLM_ERR_BUSY, "%llu %llu %llu",
+           (unsigned long long)a, (unsigned long long)b, (unsigned long long)c);
+    wait_all(e, o, 1);
+    slm_engine_free(e);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/slm-test-engine-XXXXXX";
@@ -293,6 +322,7 @@ int main(void)
     test_cancel(path);
     test_limits(path);
     test_reconfigure(path);
+    test_set_config(path);
     unlink(path);
     rmdir(dir);
     return test_report();

@@ -267,7 +267,8 @@ static void test_bad_cases(void)
         slm_error err = {0};
         /* an exact-size copy so that ASan sees a read one past the end */
         char *exact = malloc(b.len ? b.len : 1);
-        memcpy(exact, b.data, b.len);
+        if (b.len)
+            memcpy(exact, b.data, b.len);
         slm_safetensors *st = slm_safetensors_open_memory(exact, b.len, "crafted.safetensors", &err);
         CHECKF(!st, "%s was accepted", bad_cases[i].name);
         CHECKF(st || strstr(err.message, bad_cases[i].expect), "%s: got \"%s\", expected \"%s\"",
@@ -287,7 +288,8 @@ static void test_truncations(void)
     int accepted = 0;
     for (size_t len = 0; len < b.len; len++) {
         char *exact = malloc(len ? len : 1);
-        memcpy(exact, b.data, len);
+        if (len)
+            memcpy(exact, b.data, len);
         slm_safetensors *st = slm_safetensors_open_memory(exact, len, "prefix", NULL);
         accepted += st != NULL;
         slm_safetensors_close(st);

@@ -1,3 +1,4 @@
+/* ctest-labels: threads */
 /* Chat templates through the public API: limits, error values and line numbers, the ways
  * messages and variables are passed, strftime_now, and rendering from several threads. */
 #include <pthread.h>
@@ -23,8 +24,7 @@ static struct rendered render_opts(const char *source, const struct slm_template
 {
     struct rendered res = {.rc = -1};
     slm_template *tmpl = slm_template_compile(source, strlen(source), &res.err);
-    if (!tmpl)
-        return res;
+    if (!tmpl) return res;
     res.rc = slm_template_render_ex(tmpl, in, options, limits, &res.out, &res.len, &res.err);
     slm_template_free(tmpl);
     return res;
@@ -197,8 +197,9 @@ static void test_messages_file(void)
                        " {\"role\": \"assistant\", \"content\": \"Hello\"}]\n";
     REQUIRE(write(fd, json, strlen(json)) == (ssize_t)strlen(json));
     close(fd);
-    static const char *source = "{{ bos_token }}{% for m in messages %}{{ m.role }}={{ m.content }};"
-                                "{% endfor %}{% if add_generation_prompt %}>{% endif %}";
+    static const char *source =
+        "{{ bos_token }}{% for m in messages %}{{ m.role }}={{ m.content }};"
+        "{% endfor %}{% if add_generation_prompt %}>{% endif %}";
     slm_template *tmpl = slm_template_compile(source, strlen(source), NULL);
     REQUIRE(tmpl);
     char *out;
@@ -288,8 +289,8 @@ static void test_edges(void)
     free(source);
     REQUIRE(tmpl);
     struct slm_chat_message msgs[] = {{"user", "u"}};
-    in = (struct slm_template_input){.messages = msgs, .n_messages = 1, .bos_token = "",
-                                     .eos_token = ""};
+    in = (struct slm_template_input){
+        .messages = msgs, .n_messages = 1, .bos_token = "", .eos_token = ""};
     CHECK(slm_template_render(tmpl, &in, NULL, &out, NULL, NULL) == 0);
     CHECK(strcmp(out, "userdone") == 0);
     free(out);
@@ -314,8 +315,8 @@ struct thread_job {
 static void *render_many(void *p)
 {
     struct thread_job *job = p;
-    struct slm_chat_message msgs[] = {{"system", "sys"}, {"user", "question"},
-                                      {"assistant", "answer"}};
+    struct slm_chat_message msgs[] = {
+        {"system", "sys"}, {"user", "question"}, {"assistant", "answer"}};
     struct slm_template_input in = {.messages = msgs,
                                     .n_messages = 3,
                                     .add_generation_prompt = true,
@@ -333,16 +334,17 @@ static void *render_many(void *p)
 
 static void test_threads(void)
 {
-    static const char *source =
-        "{{ bos_token }}{% set ns = namespace(n=0) %}{% for m in messages %}{% set ns.n = ns.n + 1 %}"
-        "[{{ m.role|upper }}:{{ m.content|title }}]{% endfor %}{{ ns.n }}"
-        "{% if add_generation_prompt %}>{% endif %}";
+    static const char *source = "{{ bos_token }}{% set ns = namespace(n=0) %}{% for m in messages "
+                                "%}{% set ns.n = ns.n + 1 %}"
+                                "[{{ m.role|upper }}:{{ m.content|title }}]{% endfor %}{{ ns.n }}"
+                                "{% if add_generation_prompt %}>{% endif %}";
     slm_template *tmpl = slm_template_compile(source, strlen(source), NULL);
     REQUIRE(tmpl);
     struct thread_job jobs[4];
     pthread_t threads[4];
     for (int i = 0; i < 4; i++) {
-        jobs[i] = (struct thread_job){tmpl, "<s>[SYSTEM:Sys][USER:Question][ASSISTANT:Answer]3>", 0};
+        jobs[i] =
+            (struct thread_job){tmpl, "<s>[SYSTEM:Sys][USER:Question][ASSISTANT:Answer]3>", 0};
         REQUIRE(pthread_create(&threads[i], NULL, render_many, &jobs[i]) == 0);
     }
     for (int i = 0; i < 4; i++) {
@@ -368,11 +370,11 @@ static void test_long_conversation(void)
                                     .eos_token = ""};
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    struct rendered res = render_with(
-        "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + "
-        "message['content'] | trim + '<|im_end|>' + '\\n' }}{% endfor %}"
-        "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}",
-        &in, NULL);
+    struct rendered res =
+        render_with("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + "
+                    "message['content'] | trim + '<|im_end|>' + '\\n' }}{% endfor %}"
+                    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}",
+                    &in, NULL);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     CHECKF(res.rc == 0, "%s", res.err.message);
     size_t per = strlen("<|im_start|>user\n<|im_end|>\n") + strlen(content);

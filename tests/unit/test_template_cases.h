@@ -42,15 +42,16 @@ static inline void run_template_cases(const struct template_case *cases, size_t 
             CHECKF(rc == 0, "case %zu %s: failed: %s", i, c->source, err.message);
             if (rc == 0)
                 CHECKF(out_len == strlen(c->expected) && strcmp(out, c->expected) == 0,
-                       "case %zu %s:\n  expected [%s]\n  got      [%s]", i, c->source,
-                       c->expected, out);
+                       "case %zu %s:\n  expected [%s]\n  got      [%s]", i, c->source, c->expected,
+                       out);
         } else {
             CHECKF(rc < 0, "case %zu %s: rendered [%s], expected an error", i, c->source,
                    out ? out : "");
-            CHECKF(rc >= 0 || err.status == SLM_ERR_TEMPLATE, "case %zu: status %d", i,
-                   err.status);
-            CHECKF(rc >= 0 || strstr(err.message, c->error), "case %zu %s:\n  expected error "
-                   "[%s]\n  got            [%s]", i, c->source, c->error, err.message);
+            CHECKF(rc >= 0 || err.status == SLM_ERR_TEMPLATE, "case %zu: status %d", i, err.status);
+            CHECKF(rc >= 0 || strstr(err.message, c->error),
+                   "case %zu %s:\n  expected error "
+                   "[%s]\n  got            [%s]",
+                   i, c->source, c->error, err.message);
         }
         free(out);
     }

@@ -42,6 +42,8 @@ static const struct template_case cases[] = {
      "a1NoneTrue xy [1, 2] ababab ababab [0, 0, 0]  ", NULL},
     {"{{ 1 + true }} {{ true + true }} {{ 3 - 1.5 }} {{ 1 / 4 }} {{ 10 // 2.5 }}", false,
      "2 2 1.5 0.25 4.0", NULL},
+    {"{{ [72] * 0 * 100 }}|{{ [] * 3 }}|{{ \"\" * 1000000000000000000 }}|{{ [] * 1000000000000000000 }}|{{ (1,) * 0 }}|{{ () * 2 }}", false,
+     "[]|[]||[]|()|()", NULL},
     {"{{ 1 + \"a\" }}", false,
      NULL, "line 1: unsupported operand type(s) for +: 'int' and 'str'"},
     {"{{ 1 / 0 }}", false,

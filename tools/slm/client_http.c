@@ -199,6 +199,8 @@ static json_object *generation_body(const struct client_generation *g)
             if (!stops)
                 stops = json_object_new_array();
             json_object_array_add(stops, json_object_new_string(opt->value));
+        } else if (!strcmp(opt->key, "ignore_eos")) {
+            json_object_object_add(o, opt->key, json_object_new_boolean(true));
         } else if (!strcmp(opt->key, "max_tokens") || !strcmp(opt->key, "top_k") ||
                    !strcmp(opt->key, "seed")) {
             json_object_object_add(o, opt->key, json_object_new_int64(strtoll(opt->value, NULL, 10)));

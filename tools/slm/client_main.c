@@ -17,7 +17,7 @@
 #define USAGE_GENERATE                                                                     \
     "usage: slm generate (--daemon[=BUS] | --socket PATH) -m NAME -p TEXT [--chat] [-n N] "  \
     "[--temp T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] "        \
-    "[--stop TEXT]... [--no-stream]"
+    "[--stop TEXT]... [--ignore-eos] [--no-stream]"
 #define USAGE_CHAT                                                                         \
     "usage: slm chat [--daemon[=BUS] | --socket PATH] -m NAME [-s SYSTEM] [-n N] [--temp T] " \
     "[--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [--stop TEXT]..."
@@ -121,6 +121,7 @@ enum {
     O_JSON,
     O_NORMALIZE,
     O_NO_STREAM,
+    O_IGNORE_EOS,
 };
 
 static int parse(int argc, char **argv, struct args *a, const char *usage)
@@ -143,6 +144,7 @@ static int parse(int argc, char **argv, struct args *a, const char *usage)
         {"json", no_argument, NULL, O_JSON},
         {"normalize", no_argument, NULL, O_NORMALIZE},
         {"no-stream", no_argument, NULL, O_NO_STREAM},
+        {"ignore-eos", no_argument, NULL, O_IGNORE_EOS},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -172,6 +174,7 @@ static int parse(int argc, char **argv, struct args *a, const char *usage)
         case O_JSON: a->json = true; break;
         case O_NORMALIZE: a->normalize = true; break;
         case O_NO_STREAM: a->no_stream = true; break;
+        case O_IGNORE_EOS: ok = add_option(a, "ignore_eos", "true", false); break;
         case 'h': printf("%s\n", usage); return -1;
         default: return cli_usage("%s", usage);
         }

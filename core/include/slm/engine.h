@@ -80,6 +80,12 @@ slm_engine *slm_engine_new(const struct slm_engine_config *config, slm_error *er
  * not run. */
 void slm_engine_free(slm_engine *engine);
 
+/* Applies a reloaded configuration: memory_limit (checked at the next load; nothing
+ * already resident is evicted), max_queue, request_timeout_usec and the state callback at
+ * once; a new thread count between two scheduler steps. */
+int slm_engine_set_config(slm_engine *engine, const struct slm_engine_config *config,
+                          slm_error *err);
+
 int slm_engine_event_fd(const slm_engine *engine);
 /* Runs pending callbacks; returns how many events were handled. */
 int slm_engine_dispatch(slm_engine *engine);

@@ -26,9 +26,9 @@ struct slm_chat_message {
 typedef struct slm_template slm_template;
 
 struct slm_template_limits {
-    size_t max_output;   /* bytes of rendered text */
-    uint64_t max_steps;  /* interpreter steps (statements + expression nodes) */
-    uint32_t max_depth;  /* nesting of calls, blocks and expressions */
+    size_t max_output;  /* bytes of rendered text */
+    uint64_t max_steps; /* interpreter steps (statements + expression nodes) */
+    uint32_t max_depth; /* nesting of calls, blocks and expressions */
     /* Addition: bytes of working memory one render may use (values, strings, captured
      * output); 0 means the default. */
     size_t max_memory;
@@ -46,13 +46,13 @@ struct slm_template_input {
     bool add_generation_prompt;
     const char *bos_token; /* "" if the model has none */
     const char *eos_token;
-
 };
 
 /* Renders into a malloc'd NUL-terminated string. A template calling raise_exception(msg)
  * gives SLM_ERR_TEMPLATE with msg as the message; exceeding a limit gives SLM_ERR_TEMPLATE
  * naming the limit; other runtime errors give SLM_ERR_TEMPLATE "line N: reason". `limits`
- * may be NULL for the defaults. Thread-safe for one compiled template rendered from several threads. */
+ * may be NULL for the defaults. Thread-safe for one compiled template rendered from several
+ * threads. */
 int slm_template_render(const slm_template *tmpl, const struct slm_template_input *input,
                         const struct slm_template_limits *limits, char **out, size_t *out_len,
                         slm_error *err);
@@ -78,8 +78,8 @@ struct slm_template_options {
  * gives SLM_ERR_INVALID. */
 int slm_template_render_ex(const slm_template *tmpl, const struct slm_template_input *input,
                            const struct slm_template_options *options,
-                           const struct slm_template_limits *limits, char **out,
-                           size_t *out_len, slm_error *err);
+                           const struct slm_template_limits *limits, char **out, size_t *out_len,
+                           slm_error *err);
 
 /* Reads a JSON file holding a list of messages ({"role", "content", ...}) and renders it
  * with the model's tokens: what `slm template --messages-json FILE` prints. File errors give

@@ -332,8 +332,8 @@ static void check_batch_equals_alone(const char *cmdname, const char *model)
     static const char *const texts[] = {
         "Maria Schmidt works for Siemens in Munich.",
         "ok",
-        "The battery died after two days. Terrible. I sent it back to the shop in Berlin and "
-        "asked for my money, which took three weeks and four phone calls to get.",
+        ("The battery died after two days. Terrible. I sent it back to the shop in Berlin and "
+         "asked for my money, which took three weeks and four phone calls to get."),
         "This is a great product, highly recommended!",
     };
     json_object *batch = run_json(cmdname, model, texts, 4);

@@ -31,8 +31,8 @@ static struct result render_case(struct json_object *c)
     json_object_object_get_ex(c, "eos_token", &eos_j);
     json_object_object_get_ex(c, "add_generation_prompt", &agp_j);
     const char *source = json_object_get_string(tmpl_j);
-    slm_template *tmpl = slm_template_compile(source, (size_t)json_object_get_string_len(tmpl_j),
-                                              &res.err);
+    slm_template *tmpl =
+        slm_template_compile(source, (size_t)json_object_get_string_len(tmpl_j), &res.err);
     if (!tmpl) {
         res.rc = -1;
         return res;
@@ -85,8 +85,7 @@ static int check_file(const char *path, bool extra)
         } else if (json_object_object_get_ex(c, "error", &error) && error) {
             CHECKF(res.rc < 0, "%s: rendered but the reference raised %s", name,
                    json_object_get_string(error));
-            CHECKF(res.err.status == SLM_ERR_TEMPLATE, "%s: wrong status %d", name,
-                   res.err.status);
+            CHECKF(res.err.status == SLM_ERR_TEMPLATE, "%s: wrong status %d", name, res.err.status);
             passed += res.rc < 0;
         } else {
             CHECKF(extra && res.rc == 0, "%s: %s", name, res.err.message);
@@ -115,9 +114,9 @@ static int dump(const char *shared, const char *out_path)
             json_object_object_add(line, "file", json_object_new_string(files[f]));
             json_object_object_add(line, "index", json_object_new_int((int)i));
             json_object_object_add(line, "ok", json_object_new_boolean(res.rc == 0));
-            json_object_object_add(line, res.rc == 0 ? "output" : "error",
-                                   json_object_new_string(res.rc == 0 ? res.output
-                                                                      : res.err.message));
+            json_object_object_add(
+                line, res.rc == 0 ? "output" : "error",
+                json_object_new_string(res.rc == 0 ? res.output : res.err.message));
             fprintf(out, "%s\n", json_object_to_json_string_ext(line, JSON_C_TO_STRING_PLAIN));
             json_object_put(line);
             free(res.output);
@@ -140,8 +139,7 @@ static int render_cases(const char *path)
         char *output = NULL;
         int rc = -1;
         slm_template *tmpl = slm_template_compile(json_object_get_string(source),
-                                                  (size_t)json_object_get_string_len(source),
-                                                  &err);
+                                                  (size_t)json_object_get_string_len(source), &err);
         if (tmpl) {
             struct slm_template_input in = {.bos_token = "<s>", .eos_token = "</s>"};
             struct slm_template_options options = {
@@ -165,13 +163,10 @@ static int render_cases(const char *path)
 
 int main(int argc, char **argv)
 {
-    if (argc == 3 && strcmp(argv[1], "--cases") == 0)
-        return render_cases(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "--cases") == 0) return render_cases(argv[2]);
     const char *shared = test_shared_dir();
-    if (!shared)
-        return 0;
-    if (argc == 3 && strcmp(argv[1], "--dump") == 0)
-        return dump(shared, argv[2]);
+    if (!shared) return 0;
+    if (argc == 3 && strcmp(argv[1], "--dump") == 0) return dump(shared, argv[2]);
     char path[4096];
     snprintf(path, sizeof(path), "%s/templates.json", shared);
     check_file(path, false);
