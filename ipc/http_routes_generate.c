@@ -37,6 +37,10 @@ static json_object *usage(const struct slm_result *r)
                            json_object_new_int64((int64_t)r->prompt_tokens + r->completion_tokens));
     json_object_object_add(details, "cached_tokens", json_object_new_int64(r->cached_tokens));
     json_object_object_add(u, "prompt_tokens_details", details);
+    /* slmd's additions (clients that do not know them ignore them, as with OpenAI's own
+     * newer fields): where the time went, for `slm ps` style monitoring and benchmarks */
+    json_object_object_add(u, "prompt_ms", json_object_new_double(r->prompt_ms));
+    json_object_object_add(u, "generate_ms", json_object_new_double(r->generate_ms));
     return u;
 }
 

@@ -4,7 +4,6 @@
  *
  *   bench_kernels [-t THREADS] [--quick] [bandwidth|vecdot|matmul|blas ...]
  */
-#define _GNU_SOURCE
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,22 +269,24 @@ static void bench_matmul(slm_pool *pool, int threads)
     float *y = big_alloc((size_t)128 * FFN * sizeof(float));
     fill_normal(x, (size_t)128 * n_in, 11);
 
-    double bw = measure_bandwidth(pool);
     printf("\n### matmul %lld x %lld (FFN up/gate), %d threads, level %s\n\n", (long long)n_out,
            (long long)n_in, threads, slm_cpu_level_name(slm_cpu_level()));
-    printf("Read bandwidth measured in the same run: **%.1f GB/s**.\n\n", bw);
-    printf("| type | decode GB/s | of bandwidth | decode GFLOP/s | 8 tok GFLOP/s | 32 tok | 128 tok |\n");
-    printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    printf("Decode streams %d MB of copies of the matrix; the read bandwidth is measured just\n"
+           "before each decode run (the machine is shared, only the ratio means anything).\n\n",
+           (int)(STREAM_BYTES >> 20));
+    printf("| type | read GB/s | decode GB/s | of bandwidth | decode GFLOP/s | 8 tok GFLOP/s | 32 tok | 128 tok |\n");
+    printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     for (size_t ti = 0; ti < sizeof(types) / sizeof(types[0]); ti++) {
         struct matmul_case stream, cached;
         make_matrices(&stream, types[ti], n_in, n_out, true);
         cached = stream;
         cached.copies = 1;
         double flops = 2.0 * (double)n_in * (double)n_out;
+        double bw = measure_bandwidth(pool);
         double t1 = time_matmul(pool, &stream, n_in, n_out, x, 1, y, &scratch);
         double gbs = (double)stream.matrix_bytes / t1 / 1e9;
-        printf("| %s | %.1f | %.0f%% | %.1f |", slm_type_name(types[ti]), gbs, 100 * gbs / bw,
-               flops / t1 / 1e9);
+        printf("| %s | %.1f | %.1f | %.0f%% | %.1f |", slm_type_name(types[ti]), bw, gbs,
+               100 * gbs / bw, flops / t1 / 1e9);
         for (size_t k = 1; k < sizeof(tokens) / sizeof(tokens[0]); k++) {
             double t = time_matmul(pool, &cached, n_in, n_out, x, tokens[k], y, &scratch);
             printf(" %.1f |", flops * tokens[k] / t / 1e9);
@@ -310,7 +311,6 @@ static void bench_blas(slm_pool *pool, int threads)
     float *x = big_alloc((size_t)128 * n_in * sizeof(float));
     float *y = big_alloc((size_t)128 * n_out * sizeof(float));
     fill_normal(x, (size_t)128 * n_in, 5);
-    int saved = slm_matmul_blas_min_tokens();
     printf("\n### float weights: own kernels vs sgemm (GFLOP/s, %lld x %lld, %d threads)\n\n",
            (long long)n_out, (long long)n_in, threads);
     printf("| type | path |");
@@ -335,7 +335,7 @@ static void bench_blas(slm_pool *pool, int threads)
         }
         free(mc.w);
     }
-    slm_matmul_set_blas_min_tokens(saved);
+    slm_matmul_reset_blas_min_tokens();
     free(x);
     free(y);
     slm_matmul_scratch_deinit(&scratch);

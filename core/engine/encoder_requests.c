@@ -89,7 +89,8 @@ static void run_batch(slm_engine *e, struct model_entry *m, struct request **req
     enum slm_request_kind kind = reqs[0]->p.kind;
     _cleanup_free_ struct slm_text *texts = calloc(n, sizeof(*texts));
     _cleanup_free_ bool *truncated = calloc(n, sizeof(*truncated));
-    if (!texts || !truncated) {
+    _cleanup_free_ uint32_t *n_tokens = calloc(n, sizeof(*n_tokens));
+    if (!texts || !truncated || !n_tokens) {
         for (size_t i = 0; i < n; i++)
             request_fail(reqs[i], SLM_ERR_NOMEM, "out of memory");
         return;
@@ -100,13 +101,14 @@ static void run_batch(slm_engine *e, struct model_entry *m, struct request **req
     int rc = 0;
     if (kind == SLM_REQ_CLASSIFY) {
         _cleanup_free_ float *probs = malloc(n * (info->n_labels ? info->n_labels : 1) * sizeof(float));
-        rc = probs ? slm_task_classify(m->fwd, e->pool, n, texts, probs, truncated, &err)
+        rc = probs ? slm_task_classify(m->fwd, e->pool, n, texts, probs, truncated, n_tokens, &err)
                    : slm_errorf(&err, SLM_ERR_NOMEM, "out of memory");
         for (size_t i = 0; rc == 0 && i < n; i++)
             classify_result(reqs[i], info, probs + i * info->n_labels);
     } else if (kind == SLM_REQ_CLASSIFY_TOKENS) {
         _cleanup_free_ struct slm_entity_list *lists = calloc(n, sizeof(*lists));
-        rc = lists ? slm_task_classify_tokens(m->fwd, e->pool, n, texts, lists, truncated, &err)
+        rc = lists ? slm_task_classify_tokens(m->fwd, e->pool, n, texts, lists, truncated, n_tokens,
+                                            &err)
                    : slm_errorf(&err, SLM_ERR_NOMEM, "out of memory");
         for (size_t i = 0; lists && i < n; i++) {
             if (rc == 0)
@@ -123,7 +125,8 @@ static void run_batch(slm_engine *e, struct model_entry *m, struct request **req
         _cleanup_free_ float *all = rc ? NULL : malloc(n * info->n_embd * sizeof(float));
         bool normalize = reqs[0]->p.embed_normalize;
         if (!rc)
-            rc = all ? slm_task_embed(m->fwd, e->pool, n, texts, normalize, all, truncated, &err)
+            rc = all ? slm_task_embed(m->fwd, e->pool, n, texts, normalize, all, truncated, n_tokens,
+                                  &err)
                      : slm_errorf(&err, SLM_ERR_NOMEM, "out of memory");
         for (size_t i = 0; rc == 0 && i < n; i++) {
             memcpy(reqs[i]->embedding, all + i * info->n_embd, info->n_embd * sizeof(float));
@@ -138,6 +141,7 @@ static void run_batch(slm_engine *e, struct model_entry *m, struct request **req
         if (rc < 0)
             request_fail(reqs[i], err.status, "%s", err.message);
         reqs[i]->result.truncated = truncated[i];
+        reqs[i]->result.prompt_tokens = n_tokens[i];
     }
 }
 
@@ -176,6 +180,7 @@ void encoder_run_batch(slm_engine *e, struct model_entry *m)
             m->requests_ok++;
         else
             m->requests_failed++;
+        m->prompt_tokens_total += reqs[i]->result.prompt_tokens;
         engine_emit_done(e, reqs[i]);
     }
     pthread_mutex_unlock(&e->lock);

@@ -153,7 +153,7 @@ static int lookup_array(const slm_gguf *g, const char *key, const struct gguf_kv
 int slm_gguf_get_arr(const slm_gguf *g, const char *key, enum slm_gguf_value_type *elem_type,
                      uint64_t *count, slm_error *err)
 {
-    const struct gguf_kv *kv;
+    const struct gguf_kv *kv = NULL;
     int r = lookup_array(g, key, &kv, err);
     if (r < 0)
         return r;
@@ -165,7 +165,7 @@ int slm_gguf_get_arr(const slm_gguf *g, const char *key, enum slm_gguf_value_typ
 static int array_int(const slm_gguf *g, const char *key, uint64_t i, int64_t lo, uint64_t hi,
                      uint64_t *mag, bool *neg, slm_error *err)
 {
-    const struct gguf_kv *kv;
+    const struct gguf_kv *kv = NULL;
     int r = lookup_array(g, key, &kv, err);
     if (r < 0)
         return r;
@@ -209,7 +209,7 @@ int slm_gguf_arr_i64(const slm_gguf *g, const char *key, uint64_t i, int64_t *ou
 int slm_gguf_arr_f32(const slm_gguf *g, const char *key, uint64_t i, float *out,
                      slm_error *err)
 {
-    const struct gguf_kv *kv;
+    const struct gguf_kv *kv = NULL;
     int r = lookup_array(g, key, &kv, err);
     if (r < 0)
         return r;
@@ -230,7 +230,7 @@ int slm_gguf_arr_f32(const slm_gguf *g, const char *key, uint64_t i, float *out,
 int slm_gguf_arr_str(const slm_gguf *g, const char *key, uint64_t i, struct slm_gguf_str *out,
                      slm_error *err)
 {
-    const struct gguf_kv *kv;
+    const struct gguf_kv *kv = NULL;
     int r = lookup_array(g, key, &kv, err);
     if (r < 0)
         return r;

@@ -86,30 +86,37 @@ static void build_tables(void)
     }
 }
 
+enum slm_cpu_level slm_cpu_level_choose(const char *request, const bool supported[],
+                                        enum slm_cpu_level best, char *note, size_t size)
+{
+    note[0] = 0;
+    if (!request || !*request)
+        return best;
+    for (int l = 0; l < LEVEL_COUNT; l++) {
+        if (strcmp(request, level_names[l]) != 0)
+            continue;
+        if (supported[l])
+            return (enum slm_cpu_level)l;
+        snprintf(note, size, "SLM_CPU_LEVEL=%s ignored: this CPU (or build) supports at most %s",
+                 request, level_names[best]);
+        return best;
+    }
+    snprintf(note, size,
+             "SLM_CPU_LEVEL=%s ignored: not a level (generic, avx2, avx512, avx512-vnni, neon, "
+             "neon-dotprod)",
+             request);
+    return best;
+}
+
 static void choose_level(void)
 {
-    active_level = cpu.best;
-    const char *want = getenv("SLM_CPU_LEVEL");
-    if (!want || !*want)
-        return;
-    for (int l = 0; l < LEVEL_COUNT; l++) {
-        if (strcmp(want, level_names[l]) != 0)
-            continue;
-        if (levels[l].supported) {
-            active_level = (enum slm_cpu_level)l;
-            return;
-        }
-        snprintf(level_note, sizeof(level_note),
-                 "SLM_CPU_LEVEL=%s ignored: this CPU (or build) supports at most %s", want,
-                 level_names[cpu.best]);
+    bool supported[LEVEL_COUNT];
+    for (int l = 0; l < LEVEL_COUNT; l++)
+        supported[l] = levels[l].supported;
+    active_level = slm_cpu_level_choose(getenv("SLM_CPU_LEVEL"), supported, cpu.best, level_note,
+                                        sizeof(level_note));
+    if (level_note[0])
         fprintf(stderr, "slm: %s\n", level_note);
-        return;
-    }
-    snprintf(level_note, sizeof(level_note),
-             "SLM_CPU_LEVEL=%s ignored: not a level (generic, avx2, avx512, avx512-vnni, "
-             "neon, neon-dotprod)",
-             want);
-    fprintf(stderr, "slm: %s\n", level_note);
 }
 
 static void init_once_fn(void)

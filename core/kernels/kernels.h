@@ -1,11 +1,13 @@
 /* The kernel table: one entry per tensor type plus the vector operations of a forward pass.
  *
- * The generic C kernels (quant/quants_generic.c, kernels/ops_generic.c) are the oracle.
- * At start `slm_kernels_init()` detects the CPU (cpuid / getauxval(AT_HWCAP)) and
- * overwrites entries with the best SIMD versions it has (arch/x86, arch/arm); the
- * environment variable SLM_CPU_LEVEL (generic, avx2, avx512, avx512-vnni, neon,
- * neon-dotprod) forces a lower level for testing. Callers fetch entries through
- * `slm_traits()` / `slm_ops()` once per operation, never per element. */
+ * The generic C kernels (quant/quants_*.c, quant/kquant_search.c, kernels/ops_generic.c)
+ * are the oracle. At start `slm_kernels_init()` detects the CPU (cpuid + xgetbv /
+ * getauxval(AT_HWCAP)) and builds the table of every level it supports: the generic one
+ * patched by each SIMD installer up to that level (arch/x86, arch/arm). The best is
+ * active; the environment variable SLM_CPU_LEVEL (generic, avx2, avx512, avx512-vnni,
+ * neon, neon-dotprod) selects a lower one for testing, never a higher one. Callers fetch
+ * entries through `slm_traits()` / `slm_ops()` once per operation, never per element;
+ * `slm_traits_at()` reaches any supported level (tests, benchmarks). */
 #ifndef SLM_KERNELS_KERNELS_H
 #define SLM_KERNELS_KERNELS_H
 

@@ -38,6 +38,8 @@ bool slm_weight_init(struct slm_weight *w, enum slm_type type, int64_t n_in, int
 struct slm_matmul_scratch {
     unsigned char *activations; /* quantized x: n_tok rows */
     size_t activation_bytes;
+    unsigned char *private_activations; /* per-thread copies for a few tokens */
+    size_t private_bytes;               /* per thread */
     float *converted;          /* F16/BF16 weight rows converted for sgemm, per thread */
     size_t converted_per_thread; /* floats */
     int threads;
@@ -54,9 +56,19 @@ void slm_matmul_scratch_deinit(struct slm_matmul_scratch *s);
 int slm_matmul(slm_pool *pool, const struct slm_weight *w, const float *x, int n_tok,
                float *y, struct slm_matmul_scratch *scratch, slm_error *err);
 
-/* Benchmarks and tests: float weights use sgemm from this many tokens on (0 = never).
- * Not thread-safe against running products; the default is the measured crossover. */
+/* Several products of one input in one pass over the pool, y[k] = w[k] x (the q, k, v
+ * or gate, up projections of a layer): one wake-up of the threads and one activation
+ * quantization instead of one per product. Products of different weight types take one
+ * pass per type. All w[k] have the same n_in; at most SLM_MATMUL_MANY_MAX products. */
+#define SLM_MATMUL_MANY_MAX 4
+int slm_matmul_many(slm_pool *pool, const struct slm_weight *const w[], int count,
+                    const float *x, int n_tok, float *const y[],
+                    struct slm_matmul_scratch *scratch, slm_error *err);
+
+/* Benchmarks and tests: float weights use sgemm from min_tokens tokens on (0 = never),
+ * until reset to the measured per-type defaults. Not thread-safe against running
+ * products. */
 void slm_matmul_set_blas_min_tokens(int min_tokens);
-int slm_matmul_blas_min_tokens(void);
+void slm_matmul_reset_blas_min_tokens(void);
 
 #endif

@@ -159,6 +159,15 @@ static void linear(slm_forward_ctx *c, slm_pool *pool, const struct slm_weight *
     slm_matmul(pool, w, x, (int)n, y, &c->mm, NULL);
 }
 
+/* Several projections of the same input in one pass over the pool (q, k, v; gate, up). */
+static void linear_many(slm_forward_ctx *c, slm_pool *pool, const struct slm_weight *const w[],
+                        int count, const float *x, uint32_t n, float *const y[])
+{
+    if (aborting(c))
+        return;
+    slm_matmul_many(pool, w, count, x, (int)n, y, &c->mm, NULL);
+}
+
 /* Sizes the matmul scratch for this pool (its per-thread buffers depend on the count). */
 static int ensure_matmul_scratch(slm_forward_ctx *c, slm_pool *pool, slm_error *err)
 {
@@ -378,9 +387,9 @@ static void project_qkv(slm_forward_ctx *c, slm_pool *pool, const struct decoder
                         uint32_t n, uint32_t nq, uint32_t nkv)
 {
     if (!L->wqkv.data) {
-        linear(c, pool, &L->wq, c->h, n, c->q);
-        linear(c, pool, &L->wk, c->h, n, c->k);
-        linear(c, pool, &L->wv, c->h, n, c->v);
+        const struct slm_weight *w[3] = {&L->wq, &L->wk, &L->wv};
+        float *const y[3] = {c->q, c->k, c->v};
+        linear_many(c, pool, w, 3, c->h, n, y);
         add_bias(c->q, L->bq, n, nq);
         add_bias(c->k, L->bk, n, nkv);
         add_bias(c->v, L->bv, n, nkv);
@@ -452,8 +461,9 @@ static void ffn_block(slm_forward_ctx *c, slm_pool *pool, uint32_t n, uint32_t l
             ops->swiglu(c->ff2 + (size_t)t * ff, row, row + ff, (int)ff);
         }
     } else {
-        linear(c, pool, &L->w_gate, c->h, n, c->ff1);
-        linear(c, pool, &L->w_up, c->h, n, c->ff2);
+        const struct slm_weight *w[2] = {&L->w_gate, &L->w_up};
+        float *const y[2] = {c->ff1, c->ff2};
+        linear_many(c, pool, w, 2, c->h, n, y);
         ops->swiglu(c->ff2, c->ff1, c->ff2, (int)(n * ff));
     }
     linear(c, pool, &L->w_down, c->ff2, n, c->h);

@@ -47,8 +47,8 @@ static void truncate_tokens(struct slm_tokens *t, size_t max_len, int32_t sep)
 }
 
 static int tokenize_all(slm_forward_ctx *ctx, size_t n, const struct slm_text *texts,
-                        bool want_offsets, bool *truncated, struct token_batch *b,
-                        slm_error *err)
+                        bool want_offsets, bool *truncated, uint32_t *n_tokens,
+                        struct token_batch *b, slm_error *err)
 {
     const slm_model *m = slm_forward_ctx_model(ctx);
     const struct encoder_scratch *s = slm_forward_ctx_encoder_scratch(ctx);
@@ -86,6 +86,8 @@ static int tokenize_all(slm_forward_ctx *ctx, size_t n, const struct slm_text *t
             truncate_tokens(t, s->max_seq, sp->sep);
         b->ids[i] = t->ids;
         b->lens[i] = (uint32_t)t->n;
+        if (n_tokens)
+            n_tokens[i] = (uint32_t)t->n;
         b->total_tokens += t->n;
     }
     return 0;
@@ -110,14 +112,14 @@ static int require_head(const slm_model *m, enum slm_encoder_head head, const ch
 
 int slm_task_classify(slm_forward_ctx *ctx, slm_pool *pool, size_t n,
                       const struct slm_text *texts, float *probs, bool *truncated,
-                      slm_error *err)
+                      uint32_t *n_tokens, slm_error *err)
 {
     const slm_model *m = slm_forward_ctx_model(ctx);
     int r = require_head(m, SLM_HEAD_SEQUENCE_CLASS, "classification", err);
     if (r < 0)
         return r;
     struct token_batch b;
-    if ((r = tokenize_all(ctx, n, texts, false, truncated, &b, err)) < 0)
+    if ((r = tokenize_all(ctx, n, texts, false, truncated, n_tokens, &b, err)) < 0)
         return r;
     r = encode_batch(ctx, pool, &b, SLM_ENCODE_LOGITS, probs, err);
     token_batch_free(&b);
@@ -154,7 +156,7 @@ static size_t label_tokens(const slm_model *m, const struct slm_tokens *t, float
 
 int slm_task_classify_tokens(slm_forward_ctx *ctx, slm_pool *pool, size_t n,
                              const struct slm_text *texts, struct slm_entity_list *out,
-                             bool *truncated, slm_error *err)
+                             bool *truncated, uint32_t *n_tokens, slm_error *err)
 {
     const slm_model *m = slm_forward_ctx_model(ctx);
     int r = require_head(m, SLM_HEAD_TOKEN_CLASS, "token classification", err);
@@ -163,7 +165,7 @@ int slm_task_classify_tokens(slm_forward_ctx *ctx, slm_pool *pool, size_t n,
     for (size_t i = 0; i < n; i++)
         out[i] = (struct slm_entity_list){0};
     struct token_batch b;
-    if ((r = tokenize_all(ctx, n, texts, true, truncated, &b, err)) < 0)
+    if ((r = tokenize_all(ctx, n, texts, true, truncated, n_tokens, &b, err)) < 0)
         return r;
     const struct slm_model_info *info = slm_model_info(m);
     size_t count;
@@ -190,7 +192,8 @@ int slm_task_classify_tokens(slm_forward_ctx *ctx, slm_pool *pool, size_t n,
 }
 
 int slm_task_embed(slm_forward_ctx *ctx, slm_pool *pool, size_t n, const struct slm_text *texts,
-                   bool normalize, float *out, bool *truncated, slm_error *err)
+                   bool normalize, float *out, bool *truncated, uint32_t *n_tokens,
+                   slm_error *err)
 {
     const slm_model *m = slm_forward_ctx_model(ctx);
     const struct slm_model_info *info = slm_model_info(m);
@@ -198,7 +201,7 @@ int slm_task_embed(slm_forward_ctx *ctx, slm_pool *pool, size_t n, const struct 
         return slm_errorf(err, SLM_ERR_INVALID, "%s: embeddings need an encoder model",
                           info->name);
     struct token_batch b;
-    int r = tokenize_all(ctx, n, texts, false, truncated, &b, err);
+    int r = tokenize_all(ctx, n, texts, false, truncated, n_tokens, &b, err);
     if (r < 0)
         return r;
     r = encode_batch(ctx, pool, &b, SLM_ENCODE_POOLED, out, err);

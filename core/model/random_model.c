@@ -64,9 +64,31 @@ static int fill_tensor(void *ud, size_t index, void *dst, size_t nbytes, slm_err
     return 0;
 }
 
-/* A tiny SentencePiece-style vocabulary: specials, the 256 byte tokens, printable ASCII
- * with and without the word-start marker, then unused slots up to n. Enough for the
- * tokenizer to encode any text (through byte fallback) and for the demo to run. */
+/* A made-up word for slot k: syllables spelling k in base 105 (21 consonants x 5 vowels).
+ * Distinct k give distinct words, all at least two letters long. */
+static char *made_up_word(uint32_t k, bool word_start)
+{
+    static const char consonants[] = "bcdfghjklmnpqrstvwxyz", vowels[] = "aeiou";
+    char buf[32];
+    size_t n = 0;
+    if (word_start) {
+        memcpy(buf, "\xe2\x96\x81", 3); /* "▁" */
+        n = 3;
+    }
+    do {
+        uint32_t syl = k % 105;
+        buf[n++] = consonants[syl / 5];
+        buf[n++] = vowels[syl % 5];
+        k /= 105;
+    } while (k && n + 2 < sizeof(buf));
+    buf[n] = '\0';
+    return strdup(buf);
+}
+
+/* A small SentencePiece-style vocabulary: specials, the 256 byte tokens, printable ASCII
+ * with and without the word-start marker, then made-up words and word pieces up to n.
+ * Any text encodes (byte fallback), and whatever a random model generates prints as
+ * pseudo-words, so streams and the demo show text. */
 static int synthetic_vocab(slm_gguf_writer *w, uint32_t n, slm_error *err)
 {
     const uint32_t fixed = 3 + 256 + 2 * 95;
@@ -108,11 +130,10 @@ static int synthetic_vocab(slm_gguf_writer *w, uint32_t n, slm_error *err)
         types[k] = 1;
         scores[k] = -(float)k;
     }
-    for (; k < n; k++) {
-        if (asprintf(&tokens[k], "<unused%u>", k) < 0)
-            tokens[k] = NULL;
-        types[k] = 5;
-        scores[k] = -1e9f;
+    for (uint32_t i = 0; k < n; k++, i++) {
+        tokens[k] = made_up_word(i / 2, i % 2 == 0);
+        types[k] = 1;
+        scores[k] = -(float)k;
     }
     for (uint32_t i = 0; i < n; i++)
         if (!tokens[i]) {

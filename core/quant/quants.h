@@ -118,6 +118,23 @@ static inline void slm_k4_scale_min(int j, const uint8_t *scales, uint8_t *scale
     }
 }
 
+/* All eight scales and mins of a Q4_K / Q5_K block at once, four per 32-bit word: bytes
+ * 0-3 hold scales 0-3 (their top bits: scales 4-7's high bits), bytes 4-7 mins 0-3 (and
+ * mins 4-7's high bits), bytes 8-11 the low nibbles of scales and mins 4-7. Little-endian
+ * hosts (like every GGUF reader). The results are stored as whole words: SIMD callers
+ * load them back as 8-byte vectors, and byte-wise stores would stall that load (store
+ * forwarding), which made the Q4_K tiles six times slower. */
+static inline void slm_k4_unpack_scales(const uint8_t packed[12], uint8_t scales[8],
+                                        uint8_t mins[8])
+{
+    uint32_t w[3];
+    memcpy(w, packed, 12);
+    uint32_t out[4] = {w[0] & 0x3F3F3F3Fu, (w[2] & 0x0F0F0F0Fu) | ((w[0] >> 2) & 0x30303030u),
+                       w[1] & 0x3F3F3F3Fu, ((w[2] >> 4) & 0x0F0F0F0Fu) | ((w[1] >> 2) & 0x30303030u)};
+    memcpy(scales, out, 8);
+    memcpy(mins, out + 2, 8);
+}
+
 /* The signed 6-bit scale of sub-block j (0..15) of a Q3_K block: low 4 bits in the low
  * (j < 8) or high nibble of byte j % 8, top 2 bits in byte 8 + j % 4 at bit 2 * (j / 4). */
 static inline int slm_q3_K_scale(int j, const uint8_t *scales)

@@ -14,19 +14,23 @@
 #define SPIN_ITERATIONS 20000
 #define MAX_THREADS 256
 
+/* The join word: which run is open and how many workers are inside it.
+ *   bits 24..31  the run's generation (low 8 bits)
+ *   bit  23      the run is open: workers may still join
+ *   bits 0..22   workers inside fn */
+#define JOIN_OPEN (1u << 23)
+#define JOIN_ACTIVE_MASK (JOIN_OPEN - 1)
+#define JOIN_GEN(g) (((g) & 0xffu) << 24)
+
 struct slm_pool {
     int n_threads;
     pthread_t *threads;
-    /* Bumped by each run; workers wait for it to change. */
-    _Atomic uint32_t generation;
-    _Atomic uint32_t pending; /* workers still running the current job */
+    _Atomic uint32_t generation; /* bumped by each run; workers wait for it to change */
+    _Atomic uint32_t join;
     _Atomic uint32_t sleepers;
     atomic_bool stop;
     slm_pool_fn fn;
     void *ctx;
-    /* barrier state */
-    _Atomic uint32_t barrier_count;
-    _Atomic uint32_t barrier_phase;
 };
 
 struct worker_arg {
@@ -69,6 +73,26 @@ static uint32_t wait_for_generation(slm_pool *pool, uint32_t seen)
     return g;
 }
 
+/* Enters run `gen` if it is still open. */
+static bool try_join(slm_pool *pool, uint32_t gen)
+{
+    uint32_t j = atomic_load_explicit(&pool->join, memory_order_acquire);
+    for (;;) {
+        if ((j & ~JOIN_ACTIVE_MASK) != (JOIN_GEN(gen) | JOIN_OPEN))
+            return false; /* closed, or already another run */
+        if (atomic_compare_exchange_weak_explicit(&pool->join, &j, j + 1, memory_order_acq_rel,
+                                                  memory_order_acquire))
+            return true;
+    }
+}
+
+static void leave(slm_pool *pool)
+{
+    uint32_t after = atomic_fetch_sub_explicit(&pool->join, 1, memory_order_acq_rel) - 1;
+    if ((after & JOIN_ACTIVE_MASK) == 0 && !(after & JOIN_OPEN))
+        futex_wake_all(&pool->join); /* the caller may be waiting for the last worker */
+}
+
 static void *worker_main(void *p)
 {
     struct worker_arg arg = *(struct worker_arg *)p;
@@ -79,9 +103,10 @@ static void *worker_main(void *p)
         seen = wait_for_generation(pool, seen);
         if (atomic_load(&pool->stop))
             return NULL;
+        if (!try_join(pool, seen))
+            continue; /* woke too late: the caller finished this run without us */
         pool->fn(pool->ctx, arg.ith, pool->n_threads);
-        if (atomic_fetch_sub_explicit(&pool->pending, 1, memory_order_acq_rel) == 1)
-            futex_wake_all(&pool->pending);
+        leave(pool);
     }
 }
 
@@ -148,38 +173,22 @@ void slm_pool_run(slm_pool *pool, slm_pool_fn fn, void *ctx)
     }
     pool->fn = fn;
     pool->ctx = ctx;
-    atomic_store_explicit(&pool->pending, (uint32_t)(pool->n_threads - 1), memory_order_relaxed);
-    atomic_fetch_add_explicit(&pool->generation, 1, memory_order_release);
+    uint32_t gen = atomic_load_explicit(&pool->generation, memory_order_relaxed) + 1;
+    /* open the run before announcing it, so a worker that sees the generation can join */
+    atomic_store_explicit(&pool->join, JOIN_GEN(gen) | JOIN_OPEN, memory_order_release);
+    atomic_store_explicit(&pool->generation, gen, memory_order_release);
     if (atomic_load(&pool->sleepers))
         futex_wake_all(&pool->generation);
     fn(ctx, 0, pool->n_threads);
-    uint32_t left;
+    /* close: from now on nobody joins; wait only for those inside */
+    uint32_t j = atomic_fetch_and_explicit(&pool->join, ~JOIN_OPEN, memory_order_acq_rel) &
+                 ~JOIN_OPEN;
     int spins = 0;
-    while ((left = atomic_load_explicit(&pool->pending, memory_order_acquire)) != 0) {
+    while ((j & JOIN_ACTIVE_MASK) != 0) {
         if (++spins < SPIN_ITERATIONS)
             cpu_relax();
         else
-            futex_wait(&pool->pending, left);
-    }
-}
-
-void slm_pool_barrier(slm_pool *pool)
-{
-    if (!pool || pool->n_threads == 1)
-        return;
-    uint32_t phase = atomic_load_explicit(&pool->barrier_phase, memory_order_acquire);
-    if (atomic_fetch_add_explicit(&pool->barrier_count, 1, memory_order_acq_rel) ==
-        (uint32_t)pool->n_threads - 1) {
-        atomic_store_explicit(&pool->barrier_count, 0, memory_order_relaxed);
-        atomic_fetch_add_explicit(&pool->barrier_phase, 1, memory_order_release);
-        futex_wake_all(&pool->barrier_phase);
-        return;
-    }
-    int spins = 0;
-    while (atomic_load_explicit(&pool->barrier_phase, memory_order_acquire) == phase) {
-        if (++spins < SPIN_ITERATIONS)
-            cpu_relax();
-        else
-            futex_wait(&pool->barrier_phase, phase);
+            futex_wait(&pool->join, j);
+        j = atomic_load_explicit(&pool->join, memory_order_acquire);
     }
 }

@@ -93,7 +93,10 @@ static void test_classify(void)
         in[i] = (struct slm_text){texts[i], strlen(texts[i])};
     float probs[N * 3];
     bool truncated[N];
-    REQUIRE(slm_task_classify(ctx, pool, N, in, probs, truncated, &err) == 0);
+    uint32_t n_tokens[N];
+    REQUIRE(slm_task_classify(ctx, pool, N, in, probs, truncated, n_tokens, &err) == 0);
+    for (int i = 0; i < N; i++)
+        CHECKF(n_tokens[i] >= 3, "text %d ran as %u tokens", i, n_tokens[i]);
     for (int i = 0; i < N; i++) {
         struct slm_tokens t;
         bool cut;
@@ -117,8 +120,8 @@ static void test_classify(void)
 
     /* the wrong task for the model is an error, not a guess */
     struct slm_entity_list lists[1];
-    CHECK(slm_task_classify_tokens(ctx, pool, 1, in, lists, NULL, &err) == -SLM_ERR_INVALID);
-    CHECK(slm_task_classify(ctx, pool, 0, in, probs, NULL, &err) == -SLM_ERR_INVALID);
+    CHECK(slm_task_classify_tokens(ctx, pool, 1, in, lists, NULL, NULL, &err) == -SLM_ERR_INVALID);
+    CHECK(slm_task_classify(ctx, pool, 0, in, probs, NULL, NULL, &err) == -SLM_ERR_INVALID);
 }
 
 static void test_entities(void)
@@ -133,7 +136,7 @@ static void test_entities(void)
         in[i] = (struct slm_text){texts[i], strlen(texts[i])};
     struct slm_entity_list lists[N];
     bool truncated[N];
-    REQUIRE(slm_task_classify_tokens(ctx, pool, N, in, lists, truncated, &err) == 0);
+    REQUIRE(slm_task_classify_tokens(ctx, pool, N, in, lists, truncated, NULL, &err) == 0);
     size_t total = 0;
     for (int i = 0; i < N; i++) {
         struct slm_tokens t;
@@ -186,8 +189,8 @@ static void test_embed(void)
         in[i] = (struct slm_text){texts[i], strlen(texts[i])};
     float plain[N * 32], unit[N * 32];
     bool truncated[N];
-    REQUIRE(slm_task_embed(ctx, pool, N, in, false, plain, truncated, &err) == 0);
-    REQUIRE(slm_task_embed(ctx, pool, N, in, true, unit, truncated, &err) == 0);
+    REQUIRE(slm_task_embed(ctx, pool, N, in, false, plain, truncated, NULL, &err) == 0);
+    REQUIRE(slm_task_embed(ctx, pool, N, in, true, unit, truncated, NULL, &err) == 0);
     for (int i = 0; i < N; i++) {
         struct slm_tokens t;
         bool cut;

@@ -16,19 +16,21 @@ static const enum slm_type all_types[] = {
     SLM_TYPE_Q5_0, SLM_TYPE_Q5_1, SLM_TYPE_Q8_0, SLM_TYPE_Q8_1, SLM_TYPE_Q2_K,
     SLM_TYPE_Q3_K, SLM_TYPE_Q4_K, SLM_TYPE_Q5_K, SLM_TYPE_Q6_K, SLM_TYPE_Q8_K};
 
-#define MAX_N 2304 /* nine K-quant super-blocks */
+/* nine K-quant super-blocks; for the 32-element types 517 blocks, one past the rows that
+ * the x86 Q4_0 decode handles with its table (129 groups of 4 and a tail block) */
+#define MAX_N 16544
 #define MAX_ROWS 8
 #define MAX_COLS 8
 
-static int64_t lengths_for(uint32_t block_size, int64_t out[4])
+static int64_t lengths_for(uint32_t block_size, int64_t out[5])
 {
     if (block_size == 256) {
         out[0] = 256, out[1] = 512, out[2] = 2304;
         return 3;
     }
     if (block_size == 32) {
-        out[0] = 32, out[1] = 96, out[2] = 256, out[3] = 2048;
-        return 4;
+        out[0] = 32, out[1] = 96, out[2] = 256, out[3] = 2048, out[4] = MAX_N;
+        return 5;
     }
     out[0] = 8, out[1] = 31, out[2] = 257, out[3] = 2048;
     return 4;
@@ -50,7 +52,7 @@ static void check_conversions(enum slm_cpu_level level, const struct slm_type_tr
 {
     static float x[MAX_N], yf[MAX_N], yr[MAX_N];
     static unsigned char qf[MAX_N * 4], qr[MAX_N * 4];
-    int64_t lengths[4];
+    int64_t lengths[5];
     int64_t count = lengths_for(ref->block_size, lengths);
     for (int64_t li = 0; li < count; li++) {
         int64_t n = lengths[li];
@@ -99,7 +101,7 @@ static void check_dots(enum slm_cpu_level level, enum slm_type type, struct test
     const char *lv = slm_cpu_level_name(level);
     static float w[MAX_ROWS][MAX_N], x[MAX_COLS][MAX_N];
     static unsigned char wq[MAX_ROWS][MAX_N * 4], xq[MAX_COLS][MAX_N * 4];
-    int64_t lengths[4];
+    int64_t lengths[5];
     int64_t count = lengths_for(ref->block_size, lengths);
     for (int64_t li = 0; li < count; li++) {
         int64_t n = lengths[li];

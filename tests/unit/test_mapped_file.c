@@ -35,12 +35,18 @@ int main(void)
     CHECK(mf->size == size && mf->data[size - 1] == 'a');
     CHECK(!slm_mapped_file_changed(mf) && !slm_mapped_file_damaged(mf));
 
-    /* truncate in place, as `cp new old` does first: touching a page past the end faults */
-    REQUIRE(truncate(path, 4096) == 0);
-    volatile unsigned char c = mf->data[size - 1]; /* SIGBUS without the guard */
-    CHECK(c == 0);
-    CHECK(slm_mapped_file_damaged(mf));
-    CHECK(slm_mapped_file_changed(mf));
+    /* truncate in place, as `cp new old` does first: touching a page past the end faults.
+     * qemu-user (the Arm test runs, which set QEMU_CPU) does not raise SIGBUS with the
+     * faulting address for its guest, so the guard cannot be exercised there. */
+    if (getenv("QEMU_CPU")) {
+        printf("note: SIGBUS guard not exercised under qemu-user\n");
+    } else {
+        REQUIRE(truncate(path, 4096) == 0);
+        volatile unsigned char c = mf->data[size - 1]; /* SIGBUS without the guard */
+        CHECK(c == 0);
+        CHECK(slm_mapped_file_damaged(mf));
+        CHECK(slm_mapped_file_changed(mf));
+    }
     slm_mapped_file_close(mf);
 
     /* replacement by rename (package upgrades): the old inode stays mapped and intact */

@@ -97,6 +97,67 @@ int main(void)
         }
     }
 
+    /* sgemm for every float type at any token count (F16/BF16 rows are converted first),
+     * and never: both agree with the row dots. */
+    static const enum slm_type float_types[] = {SLM_TYPE_F32, SLM_TYPE_F16, SLM_TYPE_BF16};
+    for (int mode = 0; mode < 2; mode++) {
+        slm_matmul_set_blas_min_tokens(mode == 0 ? 1 : 0);
+        for (size_t ti = 0; ti < 3; ti++) {
+            struct slm_weight fw;
+            REQUIRE(slm_weight_init(&fw, float_types[ti], N_IN, N_OUT, wq));
+            for (int o = 0; o < N_OUT; o++)
+                slm_traits_generic(float_types[ti])->from_float(wf + o * N_IN, wq + o * fw.row_bytes,
+                                                                N_IN);
+            for (int n_tok = 1; n_tok <= 9; n_tok += 4) {
+                REQUIRE(slm_matmul(pool3, &fw, x, n_tok, y3, &scratch, &err) == 0);
+                reference(&fw, x, n_tok, yr);
+                double d = max_rel_diff(y3, yr, (int64_t)n_tok * N_OUT);
+                CHECKF(d < 2e-4, "%s n_tok=%d %s: %.2e", slm_type_name(float_types[ti]), n_tok,
+                       mode == 0 ? "sgemm" : "row dots", d);
+            }
+        }
+    }
+    slm_matmul_reset_blas_min_tokens();
+
+    /* Several products of one input in one pass (mixed types take a pass each): the same
+     * results as one call per product, byte for byte. */
+    {
+        static const enum slm_type types[3] = {SLM_TYPE_Q4_K, SLM_TYPE_Q6_K, SLM_TYPE_Q4_K};
+        static const int64_t outs[3] = {N_OUT, 17, 64};
+        struct slm_weight mw[3];
+        _cleanup_free_ unsigned char *mq = malloc(3 * N_IN * N_OUT);
+        size_t off = 0;
+        for (int k = 0; k < 3; k++) {
+            REQUIRE(slm_weight_init(&mw[k], types[k], N_IN, outs[k], mq + off));
+            for (int o = 0; o < outs[k]; o++)
+                slm_traits_generic(types[k])->from_float(wf + (o + 7 * k) % N_OUT * N_IN,
+                                                         mq + off + o * mw[k].row_bytes, N_IN);
+            off += (size_t)outs[k] * mw[k].row_bytes;
+        }
+        const struct slm_weight *wp[3] = {&mw[0], &mw[1], &mw[2]};
+        _cleanup_free_ float *ya = malloc(3 * N_OUT * MAX_TOK * sizeof(float));
+        _cleanup_free_ float *yb = malloc(3 * N_OUT * MAX_TOK * sizeof(float));
+        for (int n_tok = 1; n_tok <= 13; n_tok += 6) {
+            float *yp[3] = {ya, ya + N_OUT * MAX_TOK, ya + 2 * N_OUT * MAX_TOK};
+            REQUIRE(slm_matmul_many(pool3, wp, 3, x, n_tok, yp, &scratch, &err) == 0);
+            for (int k = 0; k < 3; k++) {
+                float *yk = yb + k * N_OUT * MAX_TOK;
+                REQUIRE(slm_matmul(pool3, &mw[k], x, n_tok, yk, &scratch, &err) == 0);
+                CHECKF(memcmp(yp[k], yk, (size_t)n_tok * (size_t)outs[k] * sizeof(float)) == 0,
+                       "matmul_many product %d n_tok=%d differs from its own call", k, n_tok);
+            }
+        }
+        const struct slm_weight *too_many[SLM_MATMUL_MANY_MAX + 1] = {0};
+        float *ys[SLM_MATMUL_MANY_MAX + 1] = {0};
+        CHECK(slm_matmul_many(pool3, too_many, SLM_MATMUL_MANY_MAX + 1, x, 1, ys, &scratch,
+                              &err) < 0);
+        struct slm_weight other;
+        REQUIRE(slm_weight_init(&other, SLM_TYPE_Q4_K, N_IN - 256, 4, mq));
+        const struct slm_weight *mixed[2] = {&mw[0], &other};
+        CHECK(slm_matmul_many(pool3, mixed, 2, x, 1, ys, &scratch, &err) < 0 &&
+              err.status == SLM_ERR_INVALID);
+    }
+
     /* The scratch bounds are checked. */
     struct slm_weight w;
     REQUIRE(slm_weight_init(&w, SLM_TYPE_Q8_0, N_IN, N_OUT, wq));

@@ -8,6 +8,7 @@
 #include "kernels/kernels.h"
 #include "quant/blocks.h"
 #include "quant/fp16.h"
+#include "quant/quants.h"
 #include "test.h"
 
 #define H_0_25 0x3400
@@ -167,6 +168,32 @@ static const uint8_t k4_min[8] = {0, 1, 2, 3, 17, 33, 48, 63};
  *               -> 8|1<<4, 2|1<<4, 12|0<<4, 15|15<<4 */
 static const uint8_t k4_packed[12] = {129, 194, 195, 196, 64, 129, 194, 195, 24, 18, 12, 255};
 
+/* The word-at-a-time unpacking the SIMD kernels use agrees with the per-index one, on
+ * the hand-packed bytes and on every bit pattern of a few random blocks. */
+static void test_k4_unpack(void)
+{
+    uint8_t sc[8], mn[8];
+    slm_k4_unpack_scales(k4_packed, sc, mn);
+    CHECK(memcmp(sc, k4_scale, 8) == 0);
+    CHECK(memcmp(mn, k4_min, 8) == 0);
+    uint32_t state = 12345;
+    for (int trial = 0; trial < 200; trial++) {
+        uint8_t packed[12];
+        for (int k = 0; k < 12; k++) {
+            state = state * 1103515245u + 12345u;
+            packed[k] = (uint8_t)(state >> 16);
+        }
+        slm_k4_unpack_scales(packed, sc, mn);
+        bool same = true;
+        for (int j = 0; j < 8; j++) {
+            uint8_t s1, m1;
+            slm_k4_scale_min(j, packed, &s1, &m1);
+            same = same && s1 == sc[j] && m1 == mn[j];
+        }
+        CHECK(same);
+    }
+}
+
 static void test_q4_K(void)
 {
     block_q4_K b = {.d = H_1, .dmin = H_0_5};
@@ -308,6 +335,7 @@ int main(void)
     test_q8_K();
     test_q2_K();
     test_q3_K();
+    test_k4_unpack();
     test_q4_K();
     test_q5_K();
     test_q6_K();

@@ -77,7 +77,7 @@ static int classify_sequences(slm_forward_ctx *ctx, slm_pool *pool,
     if (!probs || !truncated)
         return cli_fail("out of memory");
     slm_error err;
-    if (slm_task_classify(ctx, pool, n, texts, probs, truncated, &err) < 0)
+    if (slm_task_classify(ctx, pool, n, texts, probs, truncated, NULL, &err) < 0)
         return cli_fail_err(&err);
     _cleanup_(json_object_putp) json_object *list = json ? json_object_new_array() : NULL;
     for (size_t i = 0; i < n; i++) {
@@ -124,7 +124,7 @@ static int classify_tokens(slm_forward_ctx *ctx, slm_pool *pool, size_t n,
     if (!lists || !truncated)
         return cli_fail("out of memory");
     slm_error err;
-    if (slm_task_classify_tokens(ctx, pool, n, texts, lists, truncated, &err) < 0)
+    if (slm_task_classify_tokens(ctx, pool, n, texts, lists, truncated, NULL, &err) < 0)
         return cli_fail_err(&err);
     _cleanup_(json_object_putp) json_object *list = json ? json_object_new_array() : NULL;
     for (size_t i = 0; i < n; i++) {

@@ -97,7 +97,7 @@ int cmd_embed(int argc, char **argv)
     _cleanup_free_ bool *truncated = calloc(n, sizeof(bool));
     if (!vecs || !truncated)
         return cli_fail("out of memory");
-    if (slm_task_embed(ctx, pool, n, texts, normalize, vecs, truncated, &err) < 0)
+    if (slm_task_embed(ctx, pool, n, texts, normalize, vecs, truncated, NULL, &err) < 0)
         return cli_fail_err(&err);
     print_embeddings(n, texts, vecs, info->n_embd, truncated, json);
     return 0;

@@ -38,37 +38,33 @@ static inline void k4_layout_from_float(const float *restrict src, void *restric
     }
 }
 
-/* Eight 6-bit scales and mins of a Q4_K/Q5_K block (see slm_k4_scale_min), four at a time
- * from 32-bit words: bytes 0-3 hold scales 0-3 (+ top bits of scales 4-7), 4-7 mins 0-3
- * (+ top bits of mins 4-7), 8-11 the low nibbles of scales and mins 4-7. */
-static inline void k4_unpack_scales(const uint8_t packed[12], uint8_t sc[8], uint8_t mn[8])
+/* The scales and mins of a Q4_K/Q5_K block straight into vectors (the same unpacking as
+ * slm_k4_unpack_scales, on 32-bit lanes): s[k] are the scale pairs of the k4 layout -
+ * sub-blocks (0,2), (1,3), (4,6), (5,7), 16 int16 lanes each - and *mins16 the 8 mins,
+ * each twice, as int16 (for a madd with the 16 bsums). Reads 16 bytes from `packed`:
+ * the 12 scale bytes and 4 bytes of the quants that follow them in the block. */
+static inline __attribute__((always_inline)) void k4_scales512(const uint8_t *packed,
+                                                               __m512i s[4], __m256i *mins16)
 {
-    uint32_t a, b, c;
-    memcpy(&a, packed, 4);
-    memcpy(&b, packed + 4, 4);
-    memcpy(&c, packed + 8, 4);
-    uint32_t s03 = a & 0x3F3F3F3Fu, m03 = b & 0x3F3F3F3Fu;
-    uint32_t s47 = (c & 0x0F0F0F0Fu) | ((a >> 2) & 0x30303030u);
-    uint32_t m47 = ((c >> 4) & 0x0F0F0F0Fu) | ((b >> 2) & 0x30303030u);
-    memcpy(sc, &s03, 4);
-    memcpy(sc + 4, &s47, 4);
-    memcpy(mn, &m03, 4);
-    memcpy(mn + 4, &m47, 4);
-}
-
-/* The four scale-pair vectors of a Q4_K/Q5_K block in the k4 layout: sub-blocks (0,2),
- * (1,3), (4,6), (5,7), 16 int16 lanes each. */
-static inline __attribute__((always_inline)) void k4_scale_vectors(const uint8_t sc[8],
-                                                                   __m512i s[4])
-{
-    static const uint16_t idx[4][32] = {
+    static const uint16_t idx[5][32] = {
         {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2},
         {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3},
         {4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6},
-        {5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7}};
-    __m512i all = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)sc)));
+        {5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7},
+        {8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15}};
+    __m128i v = _mm_loadu_si128((const __m128i *)packed); /* words a, b, c */
+    /* lanes [a, c, b, c >> 4] masked to the low bits, [-, a, -, b] >> 2 for the top bits */
+    __m128i low = _mm_srlv_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(2, 1, 2, 0)),
+                                 _mm_setr_epi32(0, 0, 0, 4));
+    low = _mm_and_si128(low, _mm_setr_epi32(0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F));
+    __m128i high = _mm_srli_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(1, 1, 0, 0)), 2);
+    high = _mm_and_si128(high, _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
+    /* int16 lanes 0..7: scales 0..7; 8..15: mins 0..7 */
+    __m256i all = _mm256_cvtepu8_epi16(_mm_or_si128(low, high));
+    __m512i all512 = _mm512_castsi256_si512(all);
     _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++)
-        s[k] = _mm512_permutexvar_epi16(_mm512_loadu_si512(idx[k]), all);
+        s[k] = _mm512_permutexvar_epi16(_mm512_loadu_si512(idx[k]), all512);
+    *mins16 = _mm256_permutexvar_epi16(_mm256_loadu_si256((const __m256i *)idx[4]), all);
 }
 
 /* The per-(row, token) step shared by the three types: four 64-byte quant vectors times
@@ -83,7 +79,8 @@ static inline __attribute__((always_inline)) __m512i k_dot4(const __m512i q[4], 
 
 /* Weight quants of a Q4_K block for the k4 layout: q[0] = sub-blocks 0|2, q[1] = 1|3,
  * q[2] = 4|6, q[3] = 5|7; s[k] the matching scale pairs. */
-static inline __attribute__((always_inline)) void q4_K_load512(const block_q4_K *b, const uint8_t sc[8], __m512i q[4], __m512i s[4])
+static inline __attribute__((always_inline)) void q4_K_load512(const block_q4_K *b, __m512i q[4],
+                                                                __m512i s[4], __m256i *mins16)
 {
     const __m512i low = _mm512_set1_epi8(0x0F);
     __m512i a = _mm512_loadu_si512(b->qs), c = _mm512_loadu_si512(b->qs + 64);
@@ -91,11 +88,12 @@ static inline __attribute__((always_inline)) void q4_K_load512(const block_q4_K 
     q[1] = _mm512_and_si512(_mm512_srli_epi16(a, 4), low);
     q[2] = _mm512_and_si512(c, low);
     q[3] = _mm512_and_si512(_mm512_srli_epi16(c, 4), low);
-    k4_scale_vectors(sc, s);
+    k4_scales512(b->scales, s, mins16);
 }
 
 /* Q5_K: as Q4_K, plus bit 4 of element (sub-block j, l) = bit j of qh[l]. */
-static inline __attribute__((always_inline)) void q5_K_load512(const block_q5_K *b, const uint8_t sc[8], __m512i q[4], __m512i s[4])
+static inline __attribute__((always_inline)) void q5_K_load512(const block_q5_K *b, __m512i q[4],
+                                                                __m512i s[4], __m256i *mins16)
 {
     const __m512i low = _mm512_set1_epi8(0x0F), one = _mm512_set1_epi8(1);
     __m512i a = _mm512_loadu_si512(b->qs), c = _mm512_loadu_si512(b->qs + 64);
@@ -110,7 +108,7 @@ static inline __attribute__((always_inline)) void q5_K_load512(const block_q5_K 
         __m512i bit = _mm512_and_si512(_mm512_srlv_epi16(qh, shift), one);
         q[k] = _mm512_or_si512(nib[k], _mm512_slli_epi16(bit, 4));
     }
-    k4_scale_vectors(sc, s);
+    k4_scales512(b->scales, s, mins16);
 }
 
 #define X512_K_ROW(base, stride, i) ((const uint8_t *)(base) + (size_t)(i) * (stride))
@@ -144,12 +142,9 @@ static inline __attribute__((always_inline)) void q5_K_load512(const block_q5_K 
             }                                                                              \
             _Pragma("GCC unroll 8") for (int r = 0; r < (R); r++)                          \
             {                                                                              \
-                uint8_t sc[8], mn[8];                                                      \
-                k4_unpack_scales(wr[r][i].scales, sc, mn);                                 \
                 __m512i q[4], s[4];                                                        \
-                load512(&wr[r][i], sc, q, s);                                              \
-                __m256i mins16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(                   \
-                    _mm_loadl_epi64((const __m128i *)mn), _mm_loadl_epi64((const __m128i *)mn))); \
+                __m256i mins16;                                                            \
+                load512(&wr[r][i], q, s, &mins16);                                         \
                 float d = half_to_float(wr[r][i].d), dmin = half_to_float(wr[r][i].dmin);  \
                 _Pragma("GCC unroll 8") for (int c = 0; c < (C); c++)                      \
                 {                                                                          \

@@ -260,8 +260,7 @@ static inline int k4_min_term(const uint8_t mins[8], const int16_t bsums[16])
 
 static inline void k4_scales(const uint8_t packed[12], uint8_t scales[8], uint8_t mins[8])
 {
-    for (int j = 0; j < 8; j++)
-        slm_k4_scale_min(j, packed, &scales[j], &mins[j]);
+    slm_k4_unpack_scales(packed, scales, mins);
 }
 
 /* One Q4_K super-block against one Q8_K block: the integer sum of scale * dot. */

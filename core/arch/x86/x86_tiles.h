@@ -5,11 +5,12 @@
  * X86_TILE_DEFINE_ALL(suffix, R, C) instantiates the tiles of every supported type for
  * one tile shape. A tile smaller than R x C (the matrix edge) repeats its last row or
  * column and drops the extra results, so every output is computed by the same arithmetic
- * wherever it lies; a single activation row (decode) has its own R x 1 instance. */
+ * wherever it lies; a single activation row (decode) has its own 1 x 1 instance. */
 #ifndef SLM_ARCH_X86_TILES_H
 #define SLM_ARCH_X86_TILES_H
 
 #include "arch/x86/x86_quants.h"
+#include "kernels/kernels.h"
 
 #define X86_ROW(base, stride, i) ((const void *)((const uint8_t *)(base) + (size_t)(i) * (stride)))
 
@@ -27,8 +28,9 @@
         for (int c = 0; c < nc; c++)                                                       \
             out[(size_t)c * out_stride + (size_t)r] = hsum_ps256(acc[r][c]);
 
-/* Q4_0 x Q8_0. The activations are made unsigned (x + 128, one xor per token) so that
- * one u8 x s8 dot serves each (row, token); the accumulator starts at -128 * sum(w). */
+/* Q4_0 x Q8_0. The weights' nibbles stay unsigned (0..15) and the -8 offset moves to the
+ * activations: each token's accumulator starts at -8 * sum(x) per lane, computed once per
+ * block and token, so one u8 x s8 dot serves each (row, token). */
 #define X86_DEFINE_Q4_0_TILE(name, R, C)                                                   \
     static void name(int64_t n, int nr, int nc, float *restrict out, size_t out_stride,   \
                      const void *restrict w, size_t w_stride, const void *restrict x,      \
@@ -39,27 +41,26 @@
         _Pragma("GCC unroll 8") for (int r = 0; r < (R); r++)                              \
             _Pragma("GCC unroll 8") for (int c = 0; c < (C); c++) acc[r][c] =             \
                 _mm256_setzero_ps();                                                       \
-        const __m256i flip = _mm256_set1_epi8((char)0x80);                                 \
+        const __m256i eight = _mm256_set1_epi8(8);                                         \
         for (int64_t i = 0; i < n / QK4_0; i++) {                                          \
-            __m256i wq[R], base[R], xu[C];                                                 \
+            __m256i wq[R], xq[C], base[C];                                                 \
             __m256 dw[R], dx[C];                                                           \
-            _Pragma("GCC unroll 8") for (int r = 0; r < (R); r++)                          \
-            {                                                                              \
-                wq[r] = load_q4_0(&wr[r][i]);                                              \
-                base[r] = dot_u8s8_add(_mm256_setzero_si256(), flip, wq[r]);               \
-                base[r] = _mm256_sub_epi32(_mm256_setzero_si256(), base[r]);               \
-                dw[r] = _mm256_set1_ps(half_to_float(wr[r][i].d));                         \
-            }                                                                              \
             _Pragma("GCC unroll 8") for (int c = 0; c < (C); c++)                          \
             {                                                                              \
-                xu[c] = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)xr[c][i].qs), \
-                                         flip);                                            \
+                xq[c] = _mm256_loadu_si256((const __m256i *)xr[c][i].qs);                  \
+                base[c] = _mm256_sub_epi32(_mm256_setzero_si256(),                         \
+                                           dot_u8s8_add(_mm256_setzero_si256(), eight, xq[c])); \
                 dx[c] = _mm256_set1_ps(half_to_float(xr[c][i].d));                         \
+            }                                                                              \
+            _Pragma("GCC unroll 8") for (int r = 0; r < (R); r++)                          \
+            {                                                                              \
+                wq[r] = unpack_nibbles_128(wr[r][i].qs);                                   \
+                dw[r] = _mm256_set1_ps(half_to_float(wr[r][i].d));                         \
             }                                                                              \
             _Pragma("GCC unroll 8") for (int r = 0; r < (R); r++)                          \
                 _Pragma("GCC unroll 8") for (int c = 0; c < (C); c++)                      \
             {                                                                              \
-                __m256i p = dot_u8s8_add(base[r], xu[c], wq[r]);                           \
+                __m256i p = dot_u8s8_add(base[c], wq[r], xq[c]);                           \
                 acc[r][c] = _mm256_fmadd_ps(_mm256_mul_ps(dw[r], dx[c]),                   \
                                             _mm256_cvtepi32_ps(p), acc[r][c]);             \
             }                                                                              \
@@ -274,36 +275,43 @@ static inline void q6_K_load_quarter(const block_q6_K *b, int h, int k, __m256i 
         X86_TILE_STORE(R, C)                                                               \
     }
 
-/* A tile entry point: the R x C instance, or the R x 1 instance for one token. */
+/* A tile entry point: the R x C instance for batches; for one token (decode) the 1 x 1
+ * instance row after row. Decode streams the weights from memory once, and reading the
+ * rows one after the other is a single sequential stream, which the hardware prefetchers
+ * follow far better than R interleaved short rows (measured on Zen 5: 20-24 GB/s per
+ * thread against 11-16 GB/s for 4 or 8 rows at a time). */
 #define X86_DEFINE_TILE_ENTRY(name, full, single)                                          \
     static void name(int64_t n, int nr, int nc, float *restrict out, size_t out_stride,   \
                      const void *restrict w, size_t w_stride, const void *restrict x,      \
                      size_t x_stride)                                                      \
     {                                                                                      \
-        if (nc == 1)                                                                       \
-            single(n, nr, nc, out, out_stride, w, w_stride, x, x_stride);                  \
-        else                                                                               \
+        if (nc == 1) {                                                                     \
+            for (int r = 0; r < nr; r++)                                                   \
+                single(n, 1, 1, out + r, out_stride,                                       \
+                       (const uint8_t *)w + (size_t)r * w_stride, w_stride, x, x_stride);  \
+        } else {                                                                           \
             full(n, nr, nc, out, out_stride, w, w_stride, x, x_stride);                    \
+        }                                                                                  \
     }
 
 /* The Q4_0 and Q8_0 tiles of one shape, and the K-quant tiles of one shape. */
 #define X86_TILE_DEFINE_Q(suffix, R, C)                                                    \
     X86_DEFINE_Q4_0_TILE(q4_0_tile_##suffix, R, C)                                         \
-    X86_DEFINE_Q4_0_TILE(q4_0_tile1_##suffix, R, 1)                                        \
+    X86_DEFINE_Q4_0_TILE(q4_0_tile1_##suffix, 1, 1)                                        \
     X86_DEFINE_TILE_ENTRY(x86_q4_0_gemm_tile, q4_0_tile_##suffix, q4_0_tile1_##suffix)     \
     X86_DEFINE_Q8_0_TILE(q8_0_tile_##suffix, R, C)                                         \
-    X86_DEFINE_Q8_0_TILE(q8_0_tile1_##suffix, R, 1)                                        \
+    X86_DEFINE_Q8_0_TILE(q8_0_tile1_##suffix, 1, 1)                                        \
     X86_DEFINE_TILE_ENTRY(x86_q8_0_gemm_tile, q8_0_tile_##suffix, q8_0_tile1_##suffix)
 
 #define X86_TILE_DEFINE_K(suffix, R, C)                                                    \
     X86_DEFINE_K4_TILE(q4_K_tile_##suffix, R, C, block_q4_K, q4_K_load_group)              \
-    X86_DEFINE_K4_TILE(q4_K_tile1_##suffix, R, 1, block_q4_K, q4_K_load_group)             \
+    X86_DEFINE_K4_TILE(q4_K_tile1_##suffix, 1, 1, block_q4_K, q4_K_load_group)             \
     X86_DEFINE_TILE_ENTRY(x86_q4_K_gemm_tile, q4_K_tile_##suffix, q4_K_tile1_##suffix)     \
     X86_DEFINE_K4_TILE(q5_K_tile_##suffix, R, C, block_q5_K, q5_K_load_group)              \
-    X86_DEFINE_K4_TILE(q5_K_tile1_##suffix, R, 1, block_q5_K, q5_K_load_group)             \
+    X86_DEFINE_K4_TILE(q5_K_tile1_##suffix, 1, 1, block_q5_K, q5_K_load_group)             \
     X86_DEFINE_TILE_ENTRY(x86_q5_K_gemm_tile, q5_K_tile_##suffix, q5_K_tile1_##suffix)     \
     X86_DEFINE_Q6_K_TILE(q6_K_tile_##suffix, R, C)                                         \
-    X86_DEFINE_Q6_K_TILE(q6_K_tile1_##suffix, R, 1)                                        \
+    X86_DEFINE_Q6_K_TILE(q6_K_tile1_##suffix, 1, 1)                                        \
     X86_DEFINE_TILE_ENTRY(x86_q6_K_gemm_tile, q6_K_tile_##suffix, q6_K_tile1_##suffix)
 
 /* Sets a type's tile and its limits. */

@@ -30,6 +30,70 @@ static inline __m512i dot_u8s8_add512(__m512i acc, __m512i u, __m512i s)
     __m512i p = _mm512_maddubs_epi16(u, s);
     return _mm512_add_epi32(acc, _mm512_madd_epi16(p, _mm512_set1_epi16(1)));
 }
+/* Decode (one token) of Q4_0: the activation side of every group (the -8 offset's start
+ * value and the spread scales) is prepared once per call into a small table, then the
+ * rows are read one after the other, so the weights stream sequentially while the
+ * per-group activation work is shared by all the call's rows. Rows longer than the table
+ * fall back to the 1 x 1 tile. */
+#define X512_DECODE_MAX_GROUPS 128 /* 16384-element rows: 16 KB of table on the stack */
+
+#define X512_DEFINE_Q4_0_DECODE(name, fallback)                                            \
+    static void name(int64_t n, int nr, float *restrict out, const void *restrict w,      \
+                     size_t w_stride, const void *restrict x)                              \
+    {                                                                                      \
+        int64_t groups = n / QK4_0 / X4_BLOCKS;                                            \
+        if (groups > X512_DECODE_MAX_GROUPS) {                                             \
+            for (int r = 0; r < nr; r++)                                                   \
+                fallback(n, 1, 1, out + r, 1, X512_ROW(w, w_stride, r), w_stride, x, 0);   \
+            return;                                                                        \
+        }                                                                                  \
+        __m512i base[X512_DECODE_MAX_GROUPS];                                              \
+        __m512 dx[X512_DECODE_MAX_GROUPS];                                                 \
+        const __m512i eight = _mm512_set1_epi8(8);                                         \
+        const uint8_t *xb = x;                                                             \
+        for (int64_t g = 0; g < groups; g++) {                                             \
+            const uint8_t *xg = xb + (size_t)g * X4_GROUP_BYTES;                           \
+            __m512i s = dot_u8s8_add512(_mm512_setzero_si512(), eight,                     \
+                                        _mm512_loadu_si512(xg + X4_QS_OFFSET));            \
+            s = dot_u8s8_add512(s, eight, _mm512_loadu_si512(xg + X4_QS_OFFSET + 64));     \
+            base[g] = _mm512_sub_epi32(_mm512_setzero_si512(), s);                         \
+            dx[g] = expand_scales4(load_half4(xg));                                        \
+        }                                                                                  \
+        const block_q8_0 *xtail = (const block_q8_0 *)(xb + (size_t)groups * X4_GROUP_BYTES); \
+        for (int r = 0; r < nr; r++) {                                                     \
+            const uint8_t *wrow = X512_ROW(w, w_stride, r);                                \
+            __m512 acc = _mm512_setzero_ps();                                              \
+            for (int64_t g = 0; g < groups; g++) {                                         \
+                const uint8_t *xg = xb + (size_t)g * X4_GROUP_BYTES;                       \
+                __m512i lo, hi;                                                            \
+                __m128 d4;                                                                 \
+                q4_0_load_group(wrow + (size_t)g * X4_BLOCKS * sizeof(block_q4_0), &lo, &hi, \
+                                &d4);                                                      \
+                __m512i p = dot_u8s8_add512(base[g], lo, _mm512_loadu_si512(xg + X4_QS_OFFSET)); \
+                p = dot_u8s8_add512(p, hi, _mm512_loadu_si512(xg + X4_QS_OFFSET + 64));    \
+                acc = _mm512_fmadd_ps(_mm512_mul_ps(expand_scales4(d4), dx[g]),            \
+                                      _mm512_cvtepi32_ps(p), acc);                         \
+            }                                                                              \
+            float sum = _mm512_reduce_add_ps(acc);                                         \
+            const block_q4_0 *wb = (const block_q4_0 *)wrow;                               \
+            for (int64_t i = groups * X4_BLOCKS; i < n / QK4_0; i++)                       \
+                sum += q4_0_tail_block(&wb[i], &xtail[i - groups * X4_BLOCKS]);            \
+            out[r] = sum;                                                                  \
+        }                                                                                  \
+    }
+
+/* Tile entry whose decode path is a dedicated function (name_decode above). */
+#define X512_DEFINE_TILE_ENTRY_DECODE(name, full, decode)                                  \
+    static void name(int64_t n, int nr, int nc, float *restrict out, size_t out_stride,   \
+                     const void *restrict w, size_t w_stride, const void *restrict x,      \
+                     size_t x_stride)                                                      \
+    {                                                                                      \
+        if (nc == 1)                                                                       \
+            decode(n, nr, out, w, w_stride, x);                                            \
+        else                                                                               \
+            full(n, nr, nc, out, out_stride, w, w_stride, x, x_stride);                    \
+    }
+
 #endif
 
 /* 4 fp16 scales -> 16 floats, each repeated for the 4 int32 lanes of its block. */
@@ -266,6 +330,70 @@ static inline float q8_0_tail_block(const block_q8_0 *w, const block_q8_0 *x)
                     s += q8_0_tail_block(&wb[i], &xb[i - tail]);                           \
                 out[(size_t)c * out_stride + (size_t)r] = s;                               \
             }                                                                              \
+    }
+
+/* Decode (one token) of Q4_0: the activation side of every group (the -8 offset's start
+ * value and the spread scales) is prepared once per call into a small table, then the
+ * rows are read one after the other, so the weights stream sequentially while the
+ * per-group activation work is shared by all the call's rows. Rows longer than the table
+ * fall back to the 1 x 1 tile. */
+#define X512_DECODE_MAX_GROUPS 128 /* 16384-element rows: 16 KB of table on the stack */
+
+#define X512_DEFINE_Q4_0_DECODE(name, fallback)                                            \
+    static void name(int64_t n, int nr, float *restrict out, const void *restrict w,      \
+                     size_t w_stride, const void *restrict x)                              \
+    {                                                                                      \
+        int64_t groups = n / QK4_0 / X4_BLOCKS;                                            \
+        if (groups > X512_DECODE_MAX_GROUPS) {                                             \
+            for (int r = 0; r < nr; r++)                                                   \
+                fallback(n, 1, 1, out + r, 1, X512_ROW(w, w_stride, r), w_stride, x, 0);   \
+            return;                                                                        \
+        }                                                                                  \
+        __m512i base[X512_DECODE_MAX_GROUPS];                                              \
+        __m512 dx[X512_DECODE_MAX_GROUPS];                                                 \
+        const __m512i eight = _mm512_set1_epi8(8);                                         \
+        const uint8_t *xb = x;                                                             \
+        for (int64_t g = 0; g < groups; g++) {                                             \
+            const uint8_t *xg = xb + (size_t)g * X4_GROUP_BYTES;                           \
+            __m512i s = dot_u8s8_add512(_mm512_setzero_si512(), eight,                     \
+                                        _mm512_loadu_si512(xg + X4_QS_OFFSET));            \
+            s = dot_u8s8_add512(s, eight, _mm512_loadu_si512(xg + X4_QS_OFFSET + 64));     \
+            base[g] = _mm512_sub_epi32(_mm512_setzero_si512(), s);                         \
+            dx[g] = expand_scales4(load_half4(xg));                                        \
+        }                                                                                  \
+        const block_q8_0 *xtail = (const block_q8_0 *)(xb + (size_t)groups * X4_GROUP_BYTES); \
+        for (int r = 0; r < nr; r++) {                                                     \
+            const uint8_t *wrow = X512_ROW(w, w_stride, r);                                \
+            __m512 acc = _mm512_setzero_ps();                                              \
+            for (int64_t g = 0; g < groups; g++) {                                         \
+                const uint8_t *xg = xb + (size_t)g * X4_GROUP_BYTES;                       \
+                __m512i lo, hi;                                                            \
+                __m128 d4;                                                                 \
+                q4_0_load_group(wrow + (size_t)g * X4_BLOCKS * sizeof(block_q4_0), &lo, &hi, \
+                                &d4);                                                      \
+                __m512i p = dot_u8s8_add512(base[g], lo, _mm512_loadu_si512(xg + X4_QS_OFFSET)); \
+                p = dot_u8s8_add512(p, hi, _mm512_loadu_si512(xg + X4_QS_OFFSET + 64));    \
+                acc = _mm512_fmadd_ps(_mm512_mul_ps(expand_scales4(d4), dx[g]),            \
+                                      _mm512_cvtepi32_ps(p), acc);                         \
+            }                                                                              \
+            float sum = _mm512_reduce_add_ps(acc);                                         \
+            const block_q4_0 *wb = (const block_q4_0 *)wrow;                               \
+            for (int64_t i = groups * X4_BLOCKS; i < n / QK4_0; i++)                       \
+                sum += q4_0_tail_block(&wb[i], &xtail[i - groups * X4_BLOCKS]);            \
+            out[r] = sum;                                                                  \
+        }                                                                                  \
+    }
+
+/* Tile entry whose decode path is a dedicated function (name_decode above). */
+#define X512_DEFINE_TILE_ENTRY_DECODE(name, full, decode)                                  \
+    static void name(int64_t n, int nr, int nc, float *restrict out, size_t out_stride,   \
+                     const void *restrict w, size_t w_stride, const void *restrict x,      \
+                     size_t x_stride)                                                      \
+    {                                                                                      \
+        if (nc == 1)                                                                       \
+            decode(n, nr, out, w, w_stride, x);                                            \
+        else                                                                               \
+            full(n, nr, nc, out, out_stride, w, w_stride, x, x_stride);                    \
     }
 
 #endif

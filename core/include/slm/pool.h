@@ -1,12 +1,16 @@
 /* One persistent pool of compute threads per process.
  *
- * `slm_pool_run(pool, fn, ctx)` runs fn(ctx, ith, nth) on every thread of the pool, the
- * caller being thread 0, and returns when all have finished. Workers spin briefly between
- * runs (a forward pass issues runs back to back) and then sleep on a futex, so an idle
- * daemon costs no CPU. Only one thread may call run at a time (the engine's scheduler).
+ * `slm_pool_run(pool, fn, ctx)` runs fn(ctx, ith, nth) on the caller (ith 0) and on every
+ * worker that wakes up while the run is open, and returns when the caller and every worker
+ * that joined have finished. A worker the OS has not scheduled in time simply misses the
+ * run: on a gateway where other processes take a core, a forward pass never waits a whole
+ * scheduler tick for a thread that is not running. So fn must share its work dynamically
+ * (`slm_work_next` on an atomic counter) and never split it by ith; ith only names a
+ * per-thread scratch slot (unique among the threads running fn at once, < nth).
  *
- * Work inside a run is shared with an atomic counter (`slm_work_next`) rather than fixed
- * slices, so a thread that the OS preempts does not hold everyone up. */
+ * Workers spin briefly between runs (a forward pass issues runs back to back) and then
+ * sleep on a futex, so an idle daemon costs no CPU. Only one thread may call run at a
+ * time (the engine's scheduler). */
 #ifndef SLM_POOL_H
 #define SLM_POOL_H
 
@@ -28,9 +32,6 @@ void slm_pool_free(slm_pool *pool);
 int slm_pool_size(const slm_pool *pool);
 
 void slm_pool_run(slm_pool *pool, slm_pool_fn fn, void *ctx);
-
-/* Waits inside a run until all nth threads have reached it. */
-void slm_pool_barrier(slm_pool *pool);
 
 /* Work sharing: each thread takes [start, start + chunk) until start >= total. */
 struct slm_work {

@@ -24,10 +24,10 @@ struct slm_text {
 
 /* Sequence classification: probs receives n x n_labels softmax probabilities (label order
  * of the model, see slm_model_info()->labels); truncated[i] tells whether text i was cut to
- * the model's maximum length. */
+ * the model's maximum length and n_tokens[i] how many tokens it ran as (both optional). */
 int slm_task_classify(slm_forward_ctx *ctx, slm_pool *pool, size_t n,
                       const struct slm_text *texts, float *probs, bool *truncated,
-                      slm_error *err);
+                      uint32_t *n_tokens, slm_error *err);
 
 struct slm_entity_span {
     const char *label; /* entity type without its B-/I- prefix ("PER"); owned by the model */
@@ -45,12 +45,13 @@ void slm_entity_list_free(struct slm_entity_list *list);
 /* Token classification: out[i] receives the entities of text i, in text order. */
 int slm_task_classify_tokens(slm_forward_ctx *ctx, slm_pool *pool, size_t n,
                              const struct slm_text *texts, struct slm_entity_list *out,
-                             bool *truncated, slm_error *err);
+                             bool *truncated, uint32_t *n_tokens, slm_error *err);
 
 /* Embeddings: out receives n x n_embd floats, pooled as the model says (mean when it does
  * not say) and L2-normalised when `normalize` or when the model's own config asks. */
 int slm_task_embed(slm_forward_ctx *ctx, slm_pool *pool, size_t n, const struct slm_text *texts,
-                   bool normalize, float *out, bool *truncated, slm_error *err);
+                   bool normalize, float *out, bool *truncated, uint32_t *n_tokens,
+                   slm_error *err);
 
 #ifdef __cplusplus
 }
