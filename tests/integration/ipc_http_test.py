@@ -11,10 +11,12 @@ import base64
 import json
 import os
 import re
+import shutil
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 
 from ipc_harness import (Service, check, raw_request, reference_models, run_tests, skip,
@@ -442,7 +444,17 @@ def test_python_standard_library_client():
 
 
 def test_request_timeout():
-    short = Service(slmd, {"tiny": [f"path: {TINY}", "preload: true"]},
+    # The reference tiny model writes 1900 tokens in half a second on a quiet x86 machine,
+    # less than the limit; a generated model about 200 times its size takes tens of
+    # seconds, far beyond the 1 s limit on any machine this runs on.
+    slow_dir = tempfile.mkdtemp(prefix="slmd-slow-")
+    slow = os.path.join(slow_dir, "slow.gguf")
+    made = subprocess.run([slm, "mkmodel", "--arch", "llama", "--dim", "512", "--layers", "8",
+                           "--heads", "8", "--kv-heads", "4", "--ff", "1536", "--ctx", "2048",
+                           "--vocab-from", TINY, "--type", "Q8_0", "-o", slow],
+                          capture_output=True, text=True, timeout=TIMEOUT)
+    check(made.returncode == 0, f"slm mkmodel: {made.stderr}")
+    short = Service(slmd, {"tiny": [f"path: {slow}", "preload: true"]},
                     server_extra="  request_timeout: 1s\n", bus=False)
     try:
         start = time.monotonic()
@@ -455,6 +467,7 @@ def test_request_timeout():
         check(short.metric("slmd_sequences_active", "tiny") == 0, "slot still taken")
     finally:
         short.close()
+        shutil.rmtree(slow_dir, ignore_errors=True)
 
 
 try:
