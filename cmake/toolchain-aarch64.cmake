@@ -11,6 +11,9 @@ set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 # Target libraries: Debian multiarch (/usr/lib/aarch64-linux-gnu), or, when SLM_CROSS_SYSROOT names
 # a directory holding the same packages unpacked (scripts/deps.sh falls back to that when
 # multiarch cannot be installed), that sysroot.
+# try_compile() projects read this file again without the cache; without the sysroot they
+# would take the multiarch branch below and point pkg-config (process-wide) away from it.
+list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES SLM_CROSS_SYSROOT)
 if(SLM_CROSS_SYSROOT)
   set(ENV{PKG_CONFIG_SYSROOT_DIR} ${SLM_CROSS_SYSROOT})
   set(ENV{PKG_CONFIG_LIBDIR} ${SLM_CROSS_SYSROOT}/usr/lib/aarch64-linux-gnu/pkgconfig:${SLM_CROSS_SYSROOT}/usr/share/pkgconfig)
