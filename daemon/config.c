@@ -773,6 +773,16 @@ static int top_memory_limit(struct parse_ctx *ctx, const struct slmd_yaml_node *
     return get_size(ctx, v, "memory_limit", 1ULL << 20, 16ULL << 40, &config->memory_limit);
 }
 
+static int top_weights(struct parse_ctx *ctx, const struct slmd_yaml_node *v, void *t)
+{
+    struct slmd_config *config = t;
+    if (need_string(ctx, v, "weights") < 0)
+        return -1;
+    if (!slm_weight_memory_parse(v->text, &config->weights))
+        return report(ctx, v, "weights: expected private or mapped, got '%s'", v->text);
+    return 0;
+}
+
 static int top_server(struct parse_ctx *ctx, const struct slmd_yaml_node *v, void *t)
 {
     struct slmd_config *config = t;
@@ -783,6 +793,7 @@ static int top_server(struct parse_ctx *ctx, const struct slmd_yaml_node *v, voi
 static const struct key_rule top_rules[] = {
     {"threads", top_threads},
     {"memory_limit", top_memory_limit},
+    {"weights", top_weights},
     {"server", top_server},
     {"models", top_models},
 };

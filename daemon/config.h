@@ -54,6 +54,7 @@ struct slmd_config {
     char *file; /* the file it was read from, as given */
     uint32_t threads;      /* 0: online CPUs */
     uint64_t memory_limit; /* 0: unlimited */
+    enum slm_weight_memory weights; /* SLM_WEIGHTS_DEFAULT when not given */
     struct slmd_server_config server;
     struct slmd_model_config *models;
     size_t n_models;

@@ -30,6 +30,7 @@ void slmd_engine_config_from_config(const struct slmd_config *config,
     memset(engine_config, 0, sizeof(*engine_config));
     engine_config->n_threads = config->threads;
     engine_config->memory_limit = config->memory_limit;
+    engine_config->weights = config->weights;
     engine_config->max_queue = config->server.max_queue;
     engine_config->request_timeout_usec = config->server.request_timeout_usec;
 }
@@ -46,6 +47,7 @@ bool slmd_engine_config_differs(const struct slmd_config *current,
     } fields[] = {
         {"threads", a.n_threads != b.n_threads},
         {"memory_limit", a.memory_limit != b.memory_limit},
+        {"weights", a.weights != b.weights},
         {"max_queue", a.max_queue != b.max_queue},
         {"request_timeout", a.request_timeout_usec != b.request_timeout_usec},
     };

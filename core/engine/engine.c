@@ -237,6 +237,8 @@ int slm_engine_set_config(slm_engine *e, const struct slm_engine_config *c, slm_
     e->config.memory_limit = c->memory_limit;
     e->config.max_queue = c->max_queue ? c->max_queue : DEFAULT_MAX_QUEUE;
     e->config.request_timeout_usec = c->request_timeout_usec;
+    e->config.weights = c->weights;
+    slm_set_weight_memory(c->weights); /* for the loads from now on */
     e->config.on_model_state = c->on_model_state;
     e->config.userdata = c->userdata;
     uint32_t threads = c->n_threads;
@@ -264,6 +266,7 @@ slm_engine *slm_engine_new(const struct slm_engine_config *config, slm_error *er
         return NULL;
     }
     e->config = *config;
+    slm_set_weight_memory(config->weights);
     if (!e->config.max_queue)
         e->config.max_queue = DEFAULT_MAX_QUEUE;
     e->next_request_id = 1;

@@ -11,6 +11,15 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "slm/model.h"
+
+/* Transparent huge page size on x86-64 and on arm64 with 4 KiB base pages; private copies
+ * start on such a boundary so that every 2 MiB of weights can be one TLB entry. */
+#define HUGE_PAGE_BYTES ((size_t)2 << 20)
+
+/* Bytes per read() while copying a file in: large enough to keep the device busy, small
+ * enough to be interruptible. */
+#define READ_CHUNK_BYTES ((size_t)16 << 20)
 
 /* Enough for every model a gateway keeps resident plus tokenizer-only files. */
 #define GUARD_SLOTS 128
@@ -88,8 +97,109 @@ static void guard_unregister(int slot)
     atomic_store(&guards[slot].start, 0);
 }
 
+/* ---- how files are held ---- */
+
+#define WEIGHT_MEMORY_UNSET (-1)
+#define WEIGHT_MEMORY_BAD_ENV (-2)
+
+static _Atomic int weight_memory = WEIGHT_MEMORY_UNSET;
+
+bool slm_weight_memory_parse(const char *text, enum slm_weight_memory *mode)
+{
+    if (text && strcmp(text, "private") == 0)
+        *mode = SLM_WEIGHTS_PRIVATE;
+    else if (text && strcmp(text, "mapped") == 0)
+        *mode = SLM_WEIGHTS_MAPPED;
+    else
+        return false;
+    return true;
+}
+
+const char *slm_weight_memory_name(enum slm_weight_memory mode)
+{
+    return mode == SLM_WEIGHTS_MAPPED ? "mapped" : mode == SLM_WEIGHTS_PRIVATE ? "private" : "default";
+}
+
+void slm_set_weight_memory(enum slm_weight_memory mode)
+{
+    atomic_store(&weight_memory, mode == SLM_WEIGHTS_DEFAULT ? WEIGHT_MEMORY_UNSET : (int)mode);
+}
+
+/* The mode, taken from SLM_WEIGHTS on first use unless set; WEIGHT_MEMORY_BAD_ENV if the
+ * variable holds something else than the two names. */
+static int weight_memory_mode(void)
+{
+    int mode = atomic_load(&weight_memory);
+    if (mode != WEIGHT_MEMORY_UNSET)
+        return mode;
+    const char *env = getenv("SLM_WEIGHTS");
+    enum slm_weight_memory parsed = SLM_WEIGHTS_PRIVATE;
+    int from_env = env && !slm_weight_memory_parse(env, &parsed) ? WEIGHT_MEMORY_BAD_ENV
+                                                                    : (int)parsed;
+    /* not stored: a later change of the setting back to DEFAULT reads the variable again */
+    return from_env;
+}
+
+enum slm_weight_memory slm_get_weight_memory(void)
+{
+    int mode = weight_memory_mode();
+    return mode == SLM_WEIGHTS_MAPPED ? SLM_WEIGHTS_MAPPED : SLM_WEIGHTS_PRIVATE;
+}
+
+/* Reads the whole file into anonymous memory aligned to a huge page, advised for
+ * transparent huge pages, then read-only. */
+static int read_private_copy(slm_mapped_file *mf, int fd, slm_error *err)
+{
+    size_t reserve;
+    if (mf->size > SIZE_MAX - HUGE_PAGE_BYTES)
+        return slm_errorf(err, SLM_ERR_LIMIT, "%s: file of %zu bytes does not fit in this "
+                          "process's address space", mf->path, mf->size);
+    reserve = mf->size + HUGE_PAGE_BYTES;
+    void *region = mmap(NULL, reserve, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                        -1, 0);
+    if (region == MAP_FAILED)
+        return slm_errorf(err, SLM_ERR_NOMEM, "%s: cannot reserve %zu MiB for the model: %s",
+                          mf->path, mf->size >> 20, strerror(errno));
+    uint8_t *data = (uint8_t *)(((uintptr_t)region + HUGE_PAGE_BYTES - 1) &
+                                ~(uintptr_t)(HUGE_PAGE_BYTES - 1));
+#ifdef MADV_HUGEPAGE
+    /* Refused where the kernel has no transparent huge pages: 4 KiB pages still work. */
+    (void)madvise(data, mf->size, MADV_HUGEPAGE);
+#endif
+    size_t done = 0;
+    while (done < mf->size) {
+        size_t want = mf->size - done < READ_CHUNK_BYTES ? mf->size - done : READ_CHUNK_BYTES;
+        ssize_t got = pread(fd, data + done, want, (off_t)done);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            if (got < 0)
+                slm_errorf(err, SLM_ERR_IO, "%s: read: %s", mf->path, strerror(errno));
+            else
+                slm_errorf(err, SLM_ERR_IO, "%s: the file shrank while it was read (%zu of "
+                           "%zu bytes)", mf->path, done, mf->size);
+            munmap(region, reserve);
+            return -1;
+        }
+        done += (size_t)got;
+    }
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    (void)mprotect(data, (mf->size + page - 1) / page * page, PROT_READ);
+    mf->data = data;
+    mf->region = region;
+    mf->region_size = reserve;
+    mf->private_copy = true;
+    return 0;
+}
+
 slm_mapped_file *slm_mapped_file_open(const char *path, slm_error *err)
 {
+    int mode = weight_memory_mode();
+    if (mode == WEIGHT_MEMORY_BAD_ENV) {
+        slm_errorf(err, SLM_ERR_INVALID, "SLM_WEIGHTS=%s: expected private or mapped",
+                   getenv("SLM_WEIGHTS"));
+        return NULL;
+    }
     _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         slm_errorf(err, SLM_ERR_IO, "%s: %s", path, strerror(errno));
@@ -120,7 +230,13 @@ slm_mapped_file *slm_mapped_file_open(const char *path, slm_error *err)
     mf->ino = st.st_ino;
     mf->mtime = st.st_mtim;
     mf->guard_slot = -1;
-    if (mf->size > 0) {
+    if (mf->size > 0 && mode == SLM_WEIGHTS_PRIVATE) {
+        if (read_private_copy(mf, fd, err) < 0) {
+            free(mf->path);
+            free(mf);
+            return NULL;
+        }
+    } else if (mf->size > 0) {
         void *p = mmap(NULL, mf->size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (p == MAP_FAILED) {
             slm_errorf(err, SLM_ERR_IO, "%s: mmap: %s", path, strerror(errno));
@@ -129,6 +245,8 @@ slm_mapped_file *slm_mapped_file_open(const char *path, slm_error *err)
             return NULL;
         }
         mf->data = p;
+        mf->region = p;
+        mf->region_size = mf->size;
         mf->guard_slot = guard_register(p, mf->size);
     }
     return mf;
@@ -139,8 +257,8 @@ void slm_mapped_file_close(slm_mapped_file *mf)
     if (!mf)
         return;
     guard_unregister(mf->guard_slot);
-    if (mf->data)
-        munmap((void *)mf->data, mf->size);
+    if (mf->region)
+        munmap(mf->region, mf->region_size);
     free(mf->path);
     free(mf);
 }

@@ -63,6 +63,7 @@ static void test_defaults(void)
         REQUIRE(c);
         CHECK(c->threads == 0);
         CHECK(c->memory_limit == 0);
+        CHECK(c->weights == SLM_WEIGHTS_DEFAULT);
         CHECK(c->n_models == 0);
         CHECK(strcmp(c->server.socket_path, "/run/slmd/slmd.sock") == 0);
         CHECK(c->server.socket_mode == 0660);
@@ -104,6 +105,7 @@ static void test_every_key(void)
 {
     const char *text = "threads: 4\n"
                        "memory_limit: 3G\n"
+                       "weights: mapped\n"
                        "server:\n"
                        "  socket: /run/x/api.sock\n"
                        "  socket_mode: \"0640\"\n"
@@ -135,6 +137,7 @@ static void test_every_key(void)
     REQUIRE(c);
     CHECK(c->threads == 4);
     CHECK(c->memory_limit == 3ULL << 30);
+    CHECK(c->weights == SLM_WEIGHTS_MAPPED);
     CHECK(strcmp(c->server.socket_path, "/run/x/api.sock") == 0);
     CHECK(c->server.socket_mode == 0640);
     CHECK(c->server.has_socket_group && c->server.socket_group == 0);
@@ -268,7 +271,7 @@ static void test_errors(void)
     /* unknown keys: the list of valid ones, and a suggestion when one is close */
     expect_error("thread: 4\n",
                  "/etc/slmd/t.yaml:1:1: unknown key 'thread' in the top level (did you mean "
-                 "'threads'?); valid keys: threads, memory_limit, server, models");
+                 "'threads'?); valid keys: threads, memory_limit, weights, server, models");
     expect_error("server:\n  colour: blue\n",
                  "/etc/slmd/t.yaml:2:3: unknown key 'colour' in server; valid keys: socket, "
                  "socket_mode, socket_group, dbus, allowed_groups, max_queue, max_body, "
@@ -303,6 +306,10 @@ static void test_errors(void)
                  "/etc/slmd/t.yaml:1:48: top_p: expected a number, got 'high'");
     expect_error("models: [{name: a, path: /a, defaults: {temperature: nan}}]\n",
                  "/etc/slmd/t.yaml:1:54: temperature: expected a number, got 'nan'");
+    expect_error("weights: copied\n",
+                 "/etc/slmd/t.yaml:1:10: weights: expected private or mapped, got 'copied'");
+    expect_error("weights: [private]\n",
+                 "/etc/slmd/t.yaml:1:10: weights: expected a string, got a list");
     expect_error("memory_limit: lots\n",
                  "/etc/slmd/t.yaml:1:15: memory_limit: expected a size like 512K, 1M or 3G, "
                  "got 'lots'");

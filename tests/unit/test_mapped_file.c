@@ -1,12 +1,14 @@
 /* A mapped model file that is truncated or rewritten under us (cp over it) must not kill
  * the process: the SIGBUS guard turns the mapping into zeros and reports it damaged, and
- * replacement by rename is noticed as a change. */
+ * replacement by rename is noticed as a change. A private copy (the default) keeps its
+ * bytes whatever happens to the file, and notices the change just the same. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "slm/model.h"
 #include "test.h"
 #include "util/mapped_file.h"
 
@@ -30,8 +32,40 @@ int main(void)
     write_file(path, size, 'a');
 
     slm_error err;
+    if (!getenv("SLM_WEIGHTS"))
+        CHECK(slm_get_weight_memory() == SLM_WEIGHTS_PRIVATE); /* the default */
+    enum slm_weight_memory parsed;
+    CHECK(slm_weight_memory_parse("mapped", &parsed) && parsed == SLM_WEIGHTS_MAPPED);
+    CHECK(slm_weight_memory_parse("private", &parsed) && parsed == SLM_WEIGHTS_PRIVATE);
+    CHECK(!slm_weight_memory_parse("Mapped", &parsed) && !slm_weight_memory_parse("", &parsed));
+
+    /* private copy: on a huge-page boundary, read-only, immune to the file changing */
+    slm_set_weight_memory(SLM_WEIGHTS_PRIVATE);
     slm_mapped_file *mf = slm_mapped_file_open(path, &err);
     REQUIRE(mf);
+    CHECK(mf->private_copy && mf->guard_slot < 0);
+    CHECK(((uintptr_t)mf->data & ((2u << 20) - 1)) == 0);
+    CHECK(mf->size == size && mf->data[0] == 'a' && mf->data[size - 1] == 'a');
+    CHECK(!slm_mapped_file_changed(mf) && !slm_mapped_file_damaged(mf));
+    REQUIRE(truncate(path, 4096) == 0);
+    CHECK(mf->data[size - 1] == 'a' && !slm_mapped_file_damaged(mf));
+    CHECK(slm_mapped_file_changed(mf));
+    slm_mapped_file_close(mf);
+    write_file(path, size, 'a');
+    /* an empty file holds nothing */
+    char empty[256];
+    snprintf(empty, sizeof(empty), "%s/empty.bin", dir);
+    write_file(empty, 0, 0);
+    mf = slm_mapped_file_open(empty, &err);
+    REQUIRE(mf);
+    CHECK(mf->size == 0 && mf->data == NULL);
+    slm_mapped_file_close(mf);
+    unlink(empty);
+
+    slm_set_weight_memory(SLM_WEIGHTS_MAPPED);
+    mf = slm_mapped_file_open(path, &err);
+    REQUIRE(mf);
+    CHECK(!mf->private_copy);
     CHECK(mf->size == size && mf->data[size - 1] == 'a');
     CHECK(!slm_mapped_file_changed(mf) && !slm_mapped_file_damaged(mf));
 
@@ -64,6 +98,9 @@ int main(void)
     CHECK(slm_mapped_file_open("/nonexistent/model.gguf", &err) == NULL &&
           strstr(err.message, "/nonexistent/model.gguf"));
     CHECK(slm_mapped_file_open(dir, &err) == NULL && strstr(err.message, "not a regular"));
+    slm_set_weight_memory(SLM_WEIGHTS_PRIVATE);
+    CHECK(slm_mapped_file_open("/nonexistent/model.gguf", &err) == NULL &&
+          strstr(err.message, "/nonexistent/model.gguf"));
     unlink(path);
     rmdir(dir);
     return test_report();

@@ -237,20 +237,22 @@ int cmd_bench(int argc, char **argv)
     slm_kernels_init();
     if (json) {
         printf("{\"model\": \"%s\", \"type\": \"%s\", \"threads\": %d, \"kernels\": \"%s\", "
+               "\"weights\": \"%s\", "
                "\"bytes_per_token\": %llu, \"prompt_tokens\": %lld, \"gen_tokens\": %lld, "
                "\"repeats\": %lld, \"batch\": %lld, \"pp_tps\": {\"median\": %.2f, \"min\": %.2f, \"max\": %.2f}, "
                "\"tg_tps\": {\"median\": %.2f, \"min\": %.2f, \"max\": %.2f}, "
                "\"bandwidth_gbs\": %.2f, \"tg_bound_tps\": %.2f, \"tg_fraction_of_bound\": "
                "%.3f}\n",
                info->name, slm_type_name(info->weight_type), slm_pool_size(pool),
-               slm_cpu_level_name(slm_cpu_level()), (unsigned long long)info->bytes_per_token,
-               p, n, repeats, batch, sp.median, sp.min, sp.max, sg.median, sg.min, sg.max, bw, bound,
+               slm_cpu_level_name(slm_cpu_level()), slm_weight_memory_name(slm_get_weight_memory()),
+               (unsigned long long)info->bytes_per_token, p, n, repeats, batch, sp.median, sp.min, sp.max, sg.median, sg.min, sg.max, bw, bound,
                fraction);
         return 0;
     }
-    printf("model: %s (%s, %.1f MiB read per token), %d threads, kernels %s\n", info->name,
-           slm_type_name(info->weight_type), (double)info->bytes_per_token / (1 << 20),
-           slm_pool_size(pool), slm_cpu_level_name(slm_cpu_level()));
+    printf("model: %s (%s, %.1f MiB read per token), %d threads, kernels %s, weights %s\n",
+           info->name, slm_type_name(info->weight_type),
+           (double)info->bytes_per_token / (1 << 20), slm_pool_size(pool),
+           slm_cpu_level_name(slm_cpu_level()), slm_weight_memory_name(slm_get_weight_memory()));
     if (p)
         printf("prompt %4lld tokens: %8.2f tokens/s (min %.2f, max %.2f, %lld runs)\n", p,
                sp.median, sp.min, sp.max, repeats);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "slm/error.h"
+#include "slm/model.h" /* enum slm_weight_memory */
 #include "slm/sampler.h"
 #include "slm/template.h" /* struct slm_chat_message */
 #include "slm/types.h"
@@ -69,6 +70,9 @@ struct slm_engine_config {
     uint64_t memory_limit;         /* bytes of weights + KV caches; 0 = unlimited */
     uint32_t max_queue;            /* waiting requests over all models; past it: BUSY */
     uint64_t request_timeout_usec; /* 0 = none */
+    /* How model files are held (slm/model.h; process-wide, for loads from then on);
+     * SLM_WEIGHTS_DEFAULT (0) = as SLM_WEIGHTS says, else private. */
+    enum slm_weight_memory weights;
     /* Called (through dispatch) whenever a model changes state. */
     void (*on_model_state)(void *userdata, const char *model, enum slm_model_state state,
                            const char *message);

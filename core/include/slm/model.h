@@ -71,6 +71,26 @@ struct slm_model_info {
     const char *chat_template; /* NULL if the model has none */
 };
 
+/* How model files are held in memory, for every load after the call (process-wide):
+ *   SLM_WEIGHTS_PRIVATE  read into memory of the process's own, on transparent huge
+ *                        pages: decode runs faster, the file may change on disk without
+ *                        affecting the loaded model;
+ *   SLM_WEIGHTS_MAPPED   mapped from the page cache: shared with other processes using
+ *                        the same file, paged in on first use, loads at once;
+ *   SLM_WEIGHTS_DEFAULT  what the environment variable SLM_WEIGHTS says (`private` or
+ *                        `mapped`), else private. The initial setting. */
+enum slm_weight_memory {
+    SLM_WEIGHTS_DEFAULT,
+    SLM_WEIGHTS_PRIVATE,
+    SLM_WEIGHTS_MAPPED,
+};
+void slm_set_weight_memory(enum slm_weight_memory mode);
+/* The setting in force: SLM_WEIGHTS_PRIVATE or SLM_WEIGHTS_MAPPED. */
+enum slm_weight_memory slm_get_weight_memory(void);
+const char *slm_weight_memory_name(enum slm_weight_memory mode);
+/* Parses "private" or "mapped"; false for anything else. */
+bool slm_weight_memory_parse(const char *text, enum slm_weight_memory *mode);
+
 slm_model *slm_model_load(const char *path, slm_error *err);
 void slm_model_free(slm_model *model);
 
