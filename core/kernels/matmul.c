@@ -37,11 +37,12 @@
  * F16/BF16 rows must first be converted to F32, which moves the crossover to 24-64 tokens
  * depending on the run (at 32: 42 = 43 and 55 against 37); 32 is the middle. */
 #define BLAS_MIN_TOKENS_F32 8
-/* Where the kernel set has an F32 gemm tile (AVX-512), the tile beats sgemm at every size
- * measured (bench/kernels blas section, 2 threads: 131 against 78 GFLOP/s at 8 tokens,
- * 251 against 167 at 128; DistilBERT-base 128 x 32 tokens: 19 against 13 sequences/s):
- * it reads the weights in place where sgemm packs them on every call. */
-#define BLAS_MIN_TOKENS_F32_TILED (1 << 30)
+/* Where the kernel set has float gemm tiles (AVX-512), they beat sgemm at every size
+ * measured (bench/kernels blas section, 5632 x 2048, 2 threads: F32 129 against 69
+ * GFLOP/s at 8 tokens, 238 against 167 at 128; F16 207 against 65 and 330 against 152;
+ * DistilBERT-base 128 x 32 tokens: 19 against 13 sequences/s): they read the weights in
+ * place (F16/BF16 widened in registers) where sgemm packs or converts them on every call. */
+#define BLAS_MIN_TOKENS_TILED (1 << 30)
 #define BLAS_MIN_TOKENS_HALF 32
 
 /* 0: the measured defaults above; otherwise the override of slm_matmul_set_blas_min_tokens
@@ -59,9 +60,9 @@ static int blas_min_tokens(enum slm_type type)
 {
     if (blas_min_tokens_override)
         return blas_min_tokens_override;
-    if (type == SLM_TYPE_F32)
-        return slm_traits(type)->gemm_tile ? BLAS_MIN_TOKENS_F32_TILED : BLAS_MIN_TOKENS_F32;
-    return BLAS_MIN_TOKENS_HALF;
+    if (slm_traits(type)->gemm_tile)
+        return BLAS_MIN_TOKENS_TILED;
+    return type == SLM_TYPE_F32 ? BLAS_MIN_TOKENS_F32 : BLAS_MIN_TOKENS_HALF;
 }
 
 /* Rows of W per sgemm call: F32 rows are used in place; F16/BF16 rows are converted into
@@ -376,9 +377,9 @@ static void run_pass(slm_pool *pool, const struct slm_weight *const ws[], float 
         job.quantize = job.use_tiles && tr->tile_from_float ? tr->tile_from_float
                                                              : job.act_traits->from_float;
     }
-    /* F32 tiles read float rows in place; one token stays on vec_dot, which streams
+    /* float tiles read weight rows in place; one token stays on vec_dot, which streams
      * each row on its own (decode) */
-    if (w->type == SLM_TYPE_F32 && tr->gemm_tile && n_tok > 1) {
+    if (!tr->quantized && tr->gemm_tile && n_tok > 1) {
         job.use_tiles = true;
         job.xq = (unsigned char *)(uintptr_t)x;
         job.xq_row_bytes = (size_t)w->n_in * sizeof(float);

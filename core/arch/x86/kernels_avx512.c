@@ -8,7 +8,9 @@
 #include "arch/x86/x86_tiles.h"
 #include "arch/x86/x86_tiles512.h"
 
-X512_DEFINE_F32_TILE(f32_tile512, 4, 6)
+X512_DEFINE_FLOAT_TILE(f32_tile512, 4, 6, float, X512F_LOAD_F32, X512F_MLOAD_F32)
+X512_DEFINE_FLOAT_TILE(f16_tile512, 4, 6, uint16_t, X512F_LOAD_F16, X512F_MLOAD_F16)
+X512_DEFINE_FLOAT_TILE(bf16_tile512, 4, 6, uint16_t, X512F_LOAD_BF16, X512F_MLOAD_BF16)
 X512_DEFINE_Q4_0_TILE(q4_0_tile512, 4, 2)
 X512_DEFINE_Q4_0_TILE(q4_0_tile512_1, 1, 1)
 X512_DEFINE_Q4_0_DECODE(q4_0_decode512, q4_0_tile512_1)
@@ -30,6 +32,8 @@ void slm_arch_avx512_install(struct slm_type_traits traits[SLM_TYPE_COUNT],
     (void)features;
     /* float rows in place; the matmul driver uses it from two tokens on */
     x86_set_tile(&traits[SLM_TYPE_F32], f32_tile512, 4, 6, NULL);
+    x86_set_tile(&traits[SLM_TYPE_F16], f16_tile512, 4, 6, NULL);
+    x86_set_tile(&traits[SLM_TYPE_BF16], bf16_tile512, 4, 6, NULL);
     x86_set_tile(&traits[SLM_TYPE_Q4_0], avx512_q4_0_gemm_tile, 4, 2, x4_q4_0_from_float);
     x86_set_tile(&traits[SLM_TYPE_Q4_K], avx512_q4_K_gemm_tile, 4, 2, k4_layout_from_float);
     x86_set_tile(&traits[SLM_TYPE_Q5_K], avx512_q5_K_gemm_tile, 4, 2, k4_layout_from_float);

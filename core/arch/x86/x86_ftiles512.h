@@ -1,4 +1,5 @@
-/* 512-bit gemm tiles for F32 weights on F32 activations (no quantization of either).
+/* 512-bit gemm tiles for float weights (F32, F16, BF16) on F32 activations (no
+ * quantization of either).
  *
  * Encoders and small float decoders multiply a few to a few hundred token rows by F32
  * weight matrices. OpenBLAS sgemm packs a slice of the weights for every call, which for
@@ -13,21 +14,31 @@
 #include <immintrin.h>
 #include <stdint.h>
 
-#define X512F_ROW(base, stride, i) ((const float *)((const uint8_t *)(base) + (size_t)(i) * (stride)))
+#define X512F_ROW(T, base, stride, i) ((const T *)((const uint8_t *)(base) + (size_t)(i) * (stride)))
+
+/* 16 weights as floats, whole or the first bits of mask m (the rest zero) */
+#define X512F_LOAD_F32(p) _mm512_loadu_ps(p)
+#define X512F_MLOAD_F32(m, p) _mm512_maskz_loadu_ps(m, p)
+#define X512F_LOAD_F16(p) _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(p)))
+#define X512F_MLOAD_F16(m, p) _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p))
+#define X512F_BF16_WIDEN(h) _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16))
+#define X512F_LOAD_BF16(p) X512F_BF16_WIDEN(_mm256_loadu_si256((const __m256i *)(p)))
+#define X512F_MLOAD_BF16(m, p) X512F_BF16_WIDEN(_mm256_maskz_loadu_epi16(m, p))
 
 /* out[c * out_stride + r] = dot(w row r, x row c) for r < nr <= R, c < nc <= C. Missing
  * rows and columns repeat the last one (computed, not stored), so one instantiation of
  * the loop serves every edge of the matrix. */
-#define X512_DEFINE_F32_TILE(name, R, C)                                                   \
+#define X512_DEFINE_FLOAT_TILE(name, R, C, T, LOAD, MLOAD)                                 \
     static void name(int64_t n, int nr, int nc, float *restrict out, size_t out_stride,   \
                      const void *restrict w, size_t w_stride, const void *restrict x,      \
                      size_t x_stride)                                                      \
     {                                                                                      \
-        const float *wr[R], *xr[C];                                                        \
+        const T *wr[R];                                                                    \
+        const float *xr[C];                                                                \
         for (int r = 0; r < (R); r++)                                                      \
-            wr[r] = X512F_ROW(w, w_stride, r < nr ? r : nr - 1);                           \
+            wr[r] = X512F_ROW(T, w, w_stride, r < nr ? r : nr - 1);                        \
         for (int c = 0; c < (C); c++)                                                      \
-            xr[c] = X512F_ROW(x, x_stride, c < nc ? c : nc - 1);                           \
+            xr[c] = X512F_ROW(float, x, x_stride, c < nc ? c : nc - 1);                    \
         __m512 acc[R][C];                                                                  \
         _Pragma("GCC unroll 8") for (int r = 0; r < (R); r++)                              \
             _Pragma("GCC unroll 8") for (int c = 0; c < (C); c++) acc[r][c] =             \
@@ -39,7 +50,7 @@
                 _mm512_loadu_ps(xr[c] + k);                                                \
             _Pragma("GCC unroll 8") for (int r = 0; r < (R); r++)                          \
             {                                                                              \
-                __m512 wv = _mm512_loadu_ps(wr[r] + k);                                    \
+                __m512 wv = LOAD(wr[r] + k);                                               \
                 _Pragma("GCC unroll 8") for (int c = 0; c < (C); c++) acc[r][c] =         \
                     _mm512_fmadd_ps(wv, xv[c], acc[r][c]);                                 \
             }                                                                              \
@@ -51,7 +62,7 @@
                 _mm512_maskz_loadu_ps(m, xr[c] + k);                                       \
             _Pragma("GCC unroll 8") for (int r = 0; r < (R); r++)                          \
             {                                                                              \
-                __m512 wv = _mm512_maskz_loadu_ps(m, wr[r] + k);                           \
+                __m512 wv = MLOAD(m, wr[r] + k);                                            \
                 _Pragma("GCC unroll 8") for (int c = 0; c < (C); c++) acc[r][c] =         \
                     _mm512_fmadd_ps(wv, xv[c], acc[r][c]);                                 \
             }                                                                              \
