@@ -4,8 +4,9 @@ or shows that it restarts cleanly.
 
   - reload with a broken config while requests run (syntax error, a model that does not
     exist, a list instead of a mapping, a file cut short, a value of the wrong type): the old models keep answering, the error is in STATUS=;
-  - a model file truncated in place while it generates (SIGBUS guard in
-    core/util/mapped_file.c, the engine's file check): slmd lives, the request in flight
+  - a model file truncated in place while it generates, read into slmd's own memory
+    (the default) or mapped (the SIGBUS guard in core/util/mapped_file.c), found by the
+    engine's file check: slmd lives, the request in flight
     gets an answer (a result or an explicit error), the other model serves, and the model
     comes back once the file is whole again;
   - a model file replaced by rename while requests run: every request is answered, the
@@ -178,15 +179,16 @@ def copy_model(directory, name="model.gguf"):
     return path
 
 
-def model_service(extra_tiny=()):
-    """slmd serving a private copy of the tiny model (it is damaged on purpose) and the
-    sentiment classifier."""
+def model_service(extra_tiny=(), weights=None):
+    """slmd serving a copy of the tiny model (it is damaged on purpose) and the sentiment
+    classifier; `weights` (private, mapped) as SLM_WEIGHTS, else slmd's default."""
     import tempfile
     d = tempfile.mkdtemp(prefix="slmd-fault-model-")
     path = copy_model(d)
     service = Service(slmd, {"tiny": [f"path: {path}", "parallel: 2", "preload: true",
                                       *extra_tiny],
-                             "sentiment": [f"path: {SENTIMENT}", "preload: true"]}, bus=False)
+                             "sentiment": [f"path: {SENTIMENT}", "preload: true"]}, bus=False,
+                      env={"SLM_WEIGHTS": weights} if weights else None)
     return service, d, path
 
 
@@ -220,7 +222,17 @@ def read_to_end(s):
 
 
 def test_model_truncated_in_place():
-    service, d, path = model_service()
+    """weights: private (the default): slmd reads on from its own copy of the file."""
+    model_truncated_in_place(None)
+
+
+def test_model_truncated_in_place_mapped():
+    """weights: mapped: the pages past the new end fault, the SIGBUS guard answers."""
+    model_truncated_in_place("mapped")
+
+
+def model_truncated_in_place(weights):
+    service, d, path = model_service(weights=weights)
     try:
         load = Background(service, [CLASSIFY], threads=1)
         stream, _ = long_stream(service)
@@ -485,5 +497,6 @@ def test_sigkill_then_restart():
 
 
 run_tests([test_reload_broken_config_while_serving, test_model_truncated_in_place,
+           test_model_truncated_in_place_mapped,
            test_model_replaced_by_rename_while_serving, test_half_requests_and_unread_streams,
            test_fd_limit, test_sigkill_then_restart])
