@@ -1,12 +1,17 @@
 /* The AVX2 + FMA + F16C kernel set (Haswell, Zen 1 and later). */
 #include "arch/arch.h"
 #include "arch/x86/x86_float.h"
+#include "arch/x86/x86_ftiles256.h"
 #include "arch/x86/x86_quants.h"
 #include "arch/x86/x86_tiles.h"
 
 /* 16 ymm registers: 2 x 2 tiles keep accumulators, operands and temporaries resident. */
 X86_TILE_DEFINE_Q(avx2, 2, 2)
 X86_TILE_DEFINE_K(avx2, 2, 2)
+
+X256_DEFINE_FLOAT_TILE(f32_tile256, 3, 3, float, X256F_LOAD_F32)
+X256_DEFINE_FLOAT_TILE(f16_tile256, 3, 3, uint16_t, X256F_LOAD_F16)
+X256_DEFINE_FLOAT_TILE(bf16_tile256, 3, 3, uint16_t, X256F_LOAD_BF16)
 
 void slm_arch_avx2_install(struct slm_type_traits traits[SLM_TYPE_COUNT],
                            struct slm_vec_ops *ops, const struct slm_arch_features *features)
@@ -26,6 +31,10 @@ void slm_arch_avx2_install(struct slm_type_traits traits[SLM_TYPE_COUNT],
     traits[SLM_TYPE_Q4_K].vec_dot = x86_q4_K_vec_dot;
     traits[SLM_TYPE_Q5_K].vec_dot = x86_q5_K_vec_dot;
     traits[SLM_TYPE_Q6_K].vec_dot = x86_q6_K_vec_dot;
+    /* float rows in place; the matmul driver uses them from two tokens on */
+    x86_set_tile(&traits[SLM_TYPE_F32], f32_tile256, 3, 3, NULL);
+    x86_set_tile(&traits[SLM_TYPE_F16], f16_tile256, 3, 3, NULL);
+    x86_set_tile(&traits[SLM_TYPE_BF16], bf16_tile256, 3, 3, NULL);
     x86_set_tile(&traits[SLM_TYPE_Q4_0], x86_q4_0_gemm_tile, 2, 2, NULL);
     x86_set_tile(&traits[SLM_TYPE_Q8_0], x86_q8_0_gemm_tile, 2, 2, NULL);
     x86_set_tile(&traits[SLM_TYPE_Q4_K], x86_q4_K_gemm_tile, 2, 2, NULL);
