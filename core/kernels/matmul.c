@@ -26,6 +26,14 @@
  * 2048-row matrix still has 32 items to share. */
 #define TILE_DECODE_CHUNK_ROWS 64
 
+/* Rows per work item for batched decode (a few tokens per step) and for quantized
+ * weights: several row groups per item, so that rows_tiled can prefetch the next group of
+ * the same item. TinyLlama-shape Q4_0, 2 threads: 8 sequences per step 127 -> 154
+ * tokens/s, 4 sequences 94 -> 127, a 128-token prompt 192 -> 203. Float weights with
+ * more tokens keep 16-row items (the encoders' 768-row matrices share out better). */
+#define SMALL_BATCH_MAX_TOKENS 16
+#define TILE_BATCH_CHUNK_ROWS 64
+
 /* Elements of one activation row quantized per work item (a multiple of every block
  * size), so that even a single token's quantization is shared by the threads. */
 #define QUANT_SEGMENT 1024
@@ -240,19 +248,38 @@ static void rows_vec_dot(const struct matmul_job *job, const struct slm_weight *
                 (const unsigned char *)xbase + (size_t)t * x_stride);
 }
 
-/* Rows [r0, r1) in gemm tiles; the tile grid is fixed by r0, so any thread split gives
- * the same tiles. */
+/* Asks for the bytes of rows [r0, r1) (contiguous in memory) ahead of their use. */
+static void prefetch_rows(const struct slm_weight *w, int64_t r0, int64_t r1)
+{
+    if (r1 <= r0)
+        return;
+    const unsigned char *p = weight_row(w, r0), *end = weight_row(w, r1);
+    for (; p < end; p += 64)
+        __builtin_prefetch(p, 0, 3);
+}
+
+/* Rows [r0, r1) in gemm tiles, in groups of about TILE_CHUNK_ROWS rows that every
+ * column tile visits before the next group; the tile grid is fixed by r0, so any thread
+ * split gives the same tiles. A group's rows are read from memory by its first column
+ * tile, R rows side by side, which the hardware prefetchers do not follow: with few
+ * tokens (batched decode) that first pass is most of the work, so the next group is
+ * prefetched as one sequential run while this one is computed. */
 static void rows_tiled(const struct matmul_job *job, const struct slm_weight *w, float *y,
                        const unsigned char *xq, int64_t r0, int64_t r1)
 {
     const struct slm_type_traits *tr = job->weight_traits;
-    for (int c0 = 0; c0 < job->n_tok; c0 += tr->tile_cols) {
-        int nc = job->n_tok - c0 < tr->tile_cols ? job->n_tok - c0 : tr->tile_cols;
-        for (int64_t r = r0; r < r1; r += tr->tile_rows) {
-            int nr = (int)(r1 - r < tr->tile_rows ? r1 - r : tr->tile_rows);
-            tr->gemm_tile(w->n_in, nr, nc, y + (size_t)c0 * (size_t)w->n_out + (size_t)r,
-                          (size_t)w->n_out, weight_row(w, r), w->row_bytes,
-                          xq + (size_t)c0 * job->xq_row_bytes, job->xq_row_bytes);
+    int64_t group = (TILE_CHUNK_ROWS + tr->tile_rows - 1) / tr->tile_rows * tr->tile_rows;
+    for (int64_t g0 = r0; g0 < r1; g0 += group) {
+        int64_t g1 = g0 + group < r1 ? g0 + group : r1;
+        prefetch_rows(w, g1, g1 + group < r1 ? g1 + group : r1);
+        for (int c0 = 0; c0 < job->n_tok; c0 += tr->tile_cols) {
+            int nc = job->n_tok - c0 < tr->tile_cols ? job->n_tok - c0 : tr->tile_cols;
+            for (int64_t r = g0; r < g1; r += tr->tile_rows) {
+                int nr = (int)(g1 - r < tr->tile_rows ? g1 - r : tr->tile_rows);
+                tr->gemm_tile(w->n_in, nr, nc, y + (size_t)c0 * (size_t)w->n_out + (size_t)r,
+                              (size_t)w->n_out, weight_row(w, r), w->row_bytes,
+                              xq + (size_t)c0 * job->xq_row_bytes, job->xq_row_bytes);
+            }
         }
     }
 }
@@ -324,7 +351,10 @@ static int64_t chunk_rows(const struct matmul_job *job)
         return job->w->type == SLM_TYPE_F32 ? BLAS_CHUNK_ROWS : BLAS_CONVERT_ROWS;
     if (!job->use_tiles)
         return DECODE_CHUNK_ROWS;
-    int64_t rows = job->n_tok == 1 ? TILE_DECODE_CHUNK_ROWS : TILE_CHUNK_ROWS;
+    int64_t rows = job->n_tok == 1 ? TILE_DECODE_CHUNK_ROWS
+                   : job->n_tok <= SMALL_BATCH_MAX_TOKENS || job->weight_traits->quantized
+                       ? TILE_BATCH_CHUNK_ROWS
+                       : TILE_CHUNK_ROWS;
     int64_t tile = job->weight_traits->tile_rows;
     return (rows + tile - 1) / tile * tile;
 }
