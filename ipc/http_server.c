@@ -28,6 +28,9 @@
 #include "util/checked.h"
 #include "util/cleanup.h"
 
+/* Bytes past server.max_body that are still read (and dropped) to answer 413 reliably. */
+#define DRAIN_BYTES ((unsigned long long)1 << 20)
+
 /* Seconds a connection may sit idle (a half-sent request, or keep-alive between
  * requests) before MHD closes it. Suspended connections (waiting for the engine) do not
  * time out; the per-request timeout bounds them. */
@@ -502,10 +505,18 @@ static void refuse_early(struct http_exchange *x, const char *method, const char
         errno = 0;
         char *end;
         unsigned long long n = strtoull(length, &end, 10);
-        if (!errno && !*end && n > s->config.max_body)
-            http_reply_error_status(x, 413, "invalid_request_error", "body_too_large",
-                                    "the body has %llu bytes; server.max_body is %" PRIu64, n,
-                                    s->config.max_body);
+        if (!errno && !*end && n > s->config.max_body) {
+            /* A client writing its body does not read until it is sent: answered now and
+             * closed, it may get EPIPE and lose the answer. A body up to DRAIN_BYTES past
+             * the limit is read and dropped so the 413 arrives; a larger one is refused
+             * at once (nobody waits for a gigabyte to be discarded). */
+            if (n - s->config.max_body <= DRAIN_BYTES)
+                x->body_too_large = true;
+            else
+                http_reply_error_status(x, 413, "invalid_request_error", "body_too_large",
+                                        "the body has %llu bytes; server.max_body is %" PRIu64,
+                                        n, s->config.max_body);
+        }
     }
 }
 
