@@ -5,6 +5,7 @@
 #define SLM_ARCH_ARM_QUANTS_H
 
 #include "arch/arm/arm_common.h"
+#include "kernels/kernels.h"
 #include "quant/blocks.h"
 #include "quant/quants.h"
 
@@ -267,41 +268,30 @@ static inline void q5_K_group(const block_q5_K *b, int g, int8x16_t q[4])
         (result) = sum_;                                                                   \
     } while (0)
 
-ARM_FN void arm_q4_K_vec_dot(int64_t n, float *restrict s, const void *restrict w,
-                             const void *restrict x)
-{
-    const block_q4_K *wb = w;
-    const block_q8_K *xb = x;
-    float32x4_t acc = vdupq_n_f32(0);
-    float mins = 0;
-    for (int64_t i = 0; i < n / QK_K; i++) {
-        uint8_t sc[8], mn[8];
-        slm_k4_unpack_scales(wb[i].scales, sc, mn);
-        int32x4_t p;
-        ARM_K4_BLOCK_DOT(q4_K_group, &wb[i], &xb[i], sc, p);
-        acc = mla_n_f32(acc, vcvtq_f32_s32(p), half_to_float(wb[i].d) * xb[i].d);
-        mins += half_to_float(wb[i].dmin) * xb[i].d * (float)k4_min_term(mn, xb[i].bsums);
+/* Q4_K and Q5_K share the super-block layout (scales, mins, d, dmin); only how a group's
+ * quants are loaded differs. */
+#define ARM_DEFINE_K4_VEC_DOT(name, block_t, group)                                        \
+    ARM_FN void name(int64_t n, float *restrict s, const void *restrict w,                \
+                     const void *restrict x)                                               \
+    {                                                                                      \
+        const block_t *wb = w;                                                             \
+        const block_q8_K *xb = x;                                                          \
+        float32x4_t acc = vdupq_n_f32(0);                                                  \
+        float mins = 0;                                                                    \
+        for (int64_t i = 0; i < n / QK_K; i++) {                                           \
+            uint8_t sc[8], mn[8];                                                          \
+            slm_k4_unpack_scales(wb[i].scales, sc, mn);                                    \
+            int32x4_t p;                                                                   \
+            ARM_K4_BLOCK_DOT(group, &wb[i], &xb[i], sc, p);                                \
+            acc = mla_n_f32(acc, vcvtq_f32_s32(p), half_to_float(wb[i].d) * xb[i].d);      \
+            mins += half_to_float(wb[i].dmin) * xb[i].d *                                  \
+                    (float)k4_min_term(mn, xb[i].bsums);                                   \
+        }                                                                                  \
+        *s = hsum_f32x4(acc) - mins;                                                       \
     }
-    *s = hsum_f32x4(acc) - mins;
-}
 
-ARM_FN void arm_q5_K_vec_dot(int64_t n, float *restrict s, const void *restrict w,
-                             const void *restrict x)
-{
-    const block_q5_K *wb = w;
-    const block_q8_K *xb = x;
-    float32x4_t acc = vdupq_n_f32(0);
-    float mins = 0;
-    for (int64_t i = 0; i < n / QK_K; i++) {
-        uint8_t sc[8], mn[8];
-        slm_k4_unpack_scales(wb[i].scales, sc, mn);
-        int32x4_t p;
-        ARM_K4_BLOCK_DOT(q5_K_group, &wb[i], &xb[i], sc, p);
-        acc = mla_n_f32(acc, vcvtq_f32_s32(p), half_to_float(wb[i].d) * xb[i].d);
-        mins += half_to_float(wb[i].dmin) * xb[i].d * (float)k4_min_term(mn, xb[i].bsums);
-    }
-    *s = hsum_f32x4(acc) - mins;
-}
+ARM_DEFINE_K4_VEC_DOT(arm_q4_K_vec_dot, block_q4_K, q4_K_group)
+ARM_DEFINE_K4_VEC_DOT(arm_q5_K_vec_dot, block_q5_K, q5_K_group)
 
 /* Quarter k (32 elements, two sub-blocks of 16) of half h of a Q6_K block, centred. */
 static inline void q6_K_quarter(const block_q6_K *b, int h, int k, int8x16_t q[2])
@@ -407,6 +397,22 @@ ARM_FN void arm_q3_K_vec_dot(int64_t n, float *restrict s, const void *restrict 
         acc = mla_n_f32(acc, vcvtq_f32_s32(sum), half_to_float(wb[i].d) * xb[i].d);
     }
     *s = hsum_f32x4(acc);
+}
+
+/* The vec_dot of every quantized type; each kernel file that includes this header
+ * (baseline NEON, dotprod) installs its own compilation of them. */
+static inline void arm_install_quant_dots(struct slm_type_traits traits[SLM_TYPE_COUNT])
+{
+    traits[SLM_TYPE_Q4_0].vec_dot = arm_q4_0_vec_dot;
+    traits[SLM_TYPE_Q4_1].vec_dot = arm_q4_1_vec_dot;
+    traits[SLM_TYPE_Q5_0].vec_dot = arm_q5_0_vec_dot;
+    traits[SLM_TYPE_Q5_1].vec_dot = arm_q5_1_vec_dot;
+    traits[SLM_TYPE_Q8_0].vec_dot = arm_q8_0_vec_dot;
+    traits[SLM_TYPE_Q2_K].vec_dot = arm_q2_K_vec_dot;
+    traits[SLM_TYPE_Q3_K].vec_dot = arm_q3_K_vec_dot;
+    traits[SLM_TYPE_Q4_K].vec_dot = arm_q4_K_vec_dot;
+    traits[SLM_TYPE_Q5_K].vec_dot = arm_q5_K_vec_dot;
+    traits[SLM_TYPE_Q6_K].vec_dot = arm_q6_K_vec_dot;
 }
 
 #endif

@@ -15,15 +15,6 @@ void slm_arch_neon_install(struct slm_type_traits traits[SLM_TYPE_COUNT],
     traits[SLM_TYPE_Q8_0].from_float = arm_q8_0_from_float;
     traits[SLM_TYPE_Q8_1].from_float = arm_q8_1_from_float;
     traits[SLM_TYPE_Q8_K].from_float = arm_q8_K_from_float;
-    traits[SLM_TYPE_Q4_0].vec_dot = arm_q4_0_vec_dot;
-    traits[SLM_TYPE_Q4_1].vec_dot = arm_q4_1_vec_dot;
-    traits[SLM_TYPE_Q5_0].vec_dot = arm_q5_0_vec_dot;
-    traits[SLM_TYPE_Q5_1].vec_dot = arm_q5_1_vec_dot;
-    traits[SLM_TYPE_Q8_0].vec_dot = arm_q8_0_vec_dot;
-    traits[SLM_TYPE_Q2_K].vec_dot = arm_q2_K_vec_dot;
-    traits[SLM_TYPE_Q3_K].vec_dot = arm_q3_K_vec_dot;
-    traits[SLM_TYPE_Q4_K].vec_dot = arm_q4_K_vec_dot;
-    traits[SLM_TYPE_Q5_K].vec_dot = arm_q5_K_vec_dot;
-    traits[SLM_TYPE_Q6_K].vec_dot = arm_q6_K_vec_dot;
+    arm_install_quant_dots(traits);
     arm_install_tiles_neon(traits);
 }
