@@ -120,8 +120,8 @@ static double measure_bandwidth(slm_pool *pool)
 /* ------------------------------------------------------------------- vec_dot ---- */
 
 static const enum slm_type weight_types[] = {
-    SLM_TYPE_Q4_0, SLM_TYPE_Q4_1, SLM_TYPE_Q5_0, SLM_TYPE_Q5_1, SLM_TYPE_Q8_0,
-    SLM_TYPE_Q2_K, SLM_TYPE_Q3_K, SLM_TYPE_Q4_K, SLM_TYPE_Q5_K, SLM_TYPE_Q6_K,
+    SLM_TYPE_Q4_0, SLM_TYPE_Q4_0_R16, SLM_TYPE_Q4_1, SLM_TYPE_Q5_0, SLM_TYPE_Q5_1,
+    SLM_TYPE_Q8_0, SLM_TYPE_Q2_K, SLM_TYPE_Q3_K, SLM_TYPE_Q4_K, SLM_TYPE_Q5_K, SLM_TYPE_Q6_K,
     SLM_TYPE_F16,  SLM_TYPE_BF16, SLM_TYPE_F32};
 
 static size_t row_bytes(enum slm_type t, int64_t n)
@@ -257,8 +257,10 @@ static double time_matmul(slm_pool *pool, const struct matmul_case *mc, int64_t 
 
 static void bench_matmul(slm_pool *pool, int threads)
 {
-    static const enum slm_type types[] = {SLM_TYPE_Q4_0, SLM_TYPE_Q8_0, SLM_TYPE_Q4_K,
-                                          SLM_TYPE_Q5_K, SLM_TYPE_Q6_K, SLM_TYPE_F16};
+    /* Q4_0_R16: Q4_0 as the model loader regroups it for AVX-512 (model_load.c) */
+    static const enum slm_type types[] = {SLM_TYPE_Q4_0, SLM_TYPE_Q4_0_R16, SLM_TYPE_Q8_0,
+                                          SLM_TYPE_Q4_K, SLM_TYPE_Q5_K, SLM_TYPE_Q6_K,
+                                          SLM_TYPE_F16};
     static const int tokens[] = {1, 8, 32, 128};
     const int64_t n_in = DIM, n_out = FFN;
     struct slm_matmul_scratch scratch;

@@ -87,8 +87,9 @@ static int blas_min_tokens(enum slm_type type)
  * share of them, but a barrier waits for it). */
 #define PRIVATE_QUANT_MAX_TOKENS 4
 
-/* The worst activation format per element: Q8_K keeps 292 bytes per 256 elements. */
-#define ACT_BYTES_NUM 292
+/* The worst activation format per element: Q8_0_R16 keeps 640 bytes per 512 elements
+ * (Q8_K 292 per 256). */
+#define ACT_BYTES_NUM 320
 #define ACT_BYTES_DEN 256
 
 #define SCRATCH_ALIGN 64

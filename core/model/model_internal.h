@@ -73,6 +73,11 @@ struct slm_model {
     /* Files that must stay intact while the model is used (besides gguf's own). */
     struct slm_mapped_file *files[4];
     unsigned n_files;
+    /* Tensors regrouped in place (model_load.c), so that one bound twice is not moved
+     * again; the GGUF copy stays writable until the load ends. */
+    const void **regrouped;
+    size_t n_regrouped;
+    bool gguf_writable;
 };
 
 /* One entry per supported architecture: how to bind a GGUF file's tensors and metadata,

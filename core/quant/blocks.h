@@ -119,4 +119,32 @@ typedef struct {
 } block_q8_K;
 static_assert(sizeof(block_q8_K) == 292, "block_q8_K size");
 
+/* ---- In-memory layouts (never in a file): Q4_0 regrouped at load by sixteen blocks ----
+ *
+ * Sixteen Q4_0 blocks (512 elements of one row) with their quants interleaved four bytes
+ * at a time, so that one 64-byte vector holds the same four bytes of all sixteen blocks
+ * and the integer dot products of a whole vector land in one 32-bit lane per block: the
+ * kernels convert and scale sixteen block sums at once instead of four. Chunk k (k < 4),
+ * lane b, byte j holds qs[4k + j] of block b (elements 4k + j in the low nibble, 16 + 4k
+ * + j in the high one). The bytes are those of the sixteen blocks, only moved. */
+#define QR16_BLOCKS 16
+#define QK_R16 (QR16_BLOCKS * QK4_0) /* 512 */
+typedef struct {
+    uint8_t qs[QR16_BLOCKS * QK4_0 / 2];
+    slm_half d[QR16_BLOCKS];
+} block_q4_0_r16;
+static_assert(sizeof(block_q4_0_r16) == 288, "block_q4_0_r16 size");
+
+/* The activations Q4_0_R16 weights are multiplied with: sixteen Q8_0 blocks (the same
+ * rounding), quants interleaved to match the weights' low nibbles (chunks 0-3: elements
+ * 4k + j) then high nibbles (chunks 4-7: elements 16 + 4k + j); the scales already as
+ * floats, and -8 times each block's quant sum, which folds Q4_0's offset of 8 into the
+ * start value of the integer dot products. */
+typedef struct {
+    int8_t qs[QK_R16];
+    float d[QR16_BLOCKS];
+    int32_t sum8[QR16_BLOCKS];
+} block_q8_0_r16;
+static_assert(sizeof(block_q8_0_r16) == 640, "block_q8_0_r16 size");
+
 #endif

@@ -104,6 +104,19 @@ void slm_q6_K_vec_dot(int64_t n, float *restrict s, const void *restrict w,
 void slm_q8_K_to_float(const void *restrict src, float *restrict dst, int64_t n);
 void slm_q8_K_from_float(const float *restrict src, void *restrict dst, int64_t n);
 
+/* ---- Q4_0 regrouped by sixteen blocks (blocks.h), dotted with Q8_0_R16 activations ---- */
+void slm_q4_0_r16_to_float(const void *restrict src, float *restrict dst, int64_t n);
+void slm_q4_0_r16_from_float(const float *restrict src, void *restrict dst, int64_t n);
+void slm_q4_0_r16_vec_dot(int64_t n, float *restrict s, const void *restrict w,
+                          const void *restrict x);
+void slm_q8_0_r16_to_float(const void *restrict src, float *restrict dst, int64_t n);
+void slm_q8_0_r16_from_float(const float *restrict src, void *restrict dst, int64_t n);
+/* Regroups `groups` runs of sixteen Q4_0 blocks into as many block_q4_0_r16, in place
+ * (same size, bytes only moved). */
+void slm_q4_0_regroup_r16(void *data, size_t groups);
+/* Sixteen Q8_0 blocks -> one Q8_0_R16 block (SIMD quantizers share the interleave). */
+void slm_q8_0_r16_pack(const block_q8_0 blocks[QR16_BLOCKS], block_q8_0_r16 *out);
+
 /* The 6-bit scale and min of sub-block j (0..7) of a Q4_K / Q5_K block: j < 4 sit in the
  * low 6 bits of bytes j and j + 4; j >= 4 keep their low 4 bits in byte j + 4 and their
  * top 2 bits in the spare high bits of bytes j - 4 and j. */

@@ -49,4 +49,7 @@ const struct slm_type_traits slm_generic_traits[SLM_TYPE_COUNT] = {
     QUANT_TYPE(SLM_TYPE_Q5_K, "Q5_K", QK_K, block_q5_K, SLM_TYPE_Q8_K, slm_q5_K),
     QUANT_TYPE(SLM_TYPE_Q6_K, "Q6_K", QK_K, block_q6_K, SLM_TYPE_Q8_K, slm_q6_K),
     ACTIVATION_TYPE(SLM_TYPE_Q8_K, "Q8_K", QK_K, block_q8_K, slm_q8_K),
+    QUANT_TYPE(SLM_TYPE_Q4_0_R16, "Q4_0_R16", QK_R16, block_q4_0_r16, SLM_TYPE_Q8_0_R16,
+               slm_q4_0_r16),
+    ACTIVATION_TYPE(SLM_TYPE_Q8_0_R16, "Q8_0_R16", QK_R16, block_q8_0_r16, slm_q8_0_r16),
 };

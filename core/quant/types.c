@@ -11,6 +11,7 @@ struct type_info {
     const char *name;     /* as GGUF tools print it, upper case */
     uint32_t block_size;  /* elements per block */
     uint32_t block_bytes; /* bytes per block */
+    bool internal;        /* made in memory by slmd, never read from a file */
 };
 
 static const struct type_info type_table[SLM_TYPE_COUNT] = {
@@ -32,6 +33,8 @@ static const struct type_info type_table[SLM_TYPE_COUNT] = {
     [SLM_TYPE_I8] = {"I8", 1, sizeof(int8_t)},
     [SLM_TYPE_I16] = {"I16", 1, sizeof(int16_t)},
     [SLM_TYPE_I32] = {"I32", 1, sizeof(int32_t)},
+    [SLM_TYPE_Q4_0_R16] = {"Q4_0_R16", QK_R16, sizeof(block_q4_0_r16), true},
+    [SLM_TYPE_Q8_0_R16] = {"Q8_0_R16", QK_R16, sizeof(block_q8_0_r16), true},
 };
 
 static const struct type_info *info_of(uint32_t type)
@@ -41,7 +44,11 @@ static const struct type_info *info_of(uint32_t type)
     return &type_table[type];
 }
 
-bool slm_type_known(uint32_t type) { return info_of(type) != NULL; }
+bool slm_type_known(uint32_t type)
+{
+    const struct type_info *info = info_of(type);
+    return info && !info->internal;
+}
 
 const char *slm_type_name(uint32_t type)
 {
@@ -60,7 +67,8 @@ bool slm_type_from_name(const char *name, enum slm_type *out)
     if (!name)
         return false;
     for (uint32_t t = 0; t < SLM_TYPE_COUNT; t++) {
-        if (type_table[t].name && strcasecmp(type_table[t].name, name) == 0) {
+        if (type_table[t].name && !type_table[t].internal &&
+            strcasecmp(type_table[t].name, name) == 0) {
             *out = (enum slm_type)t;
             return true;
         }

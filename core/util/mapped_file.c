@@ -192,6 +192,18 @@ static int read_private_copy(slm_mapped_file *mf, int fd, slm_error *err)
     return 0;
 }
 
+int slm_mapped_file_set_writable(slm_mapped_file *mf, bool writable)
+{
+    if (!mf->private_copy || !mf->data) {
+        errno = EPERM;
+        return -1;
+    }
+    /* the whole copy at once: a partial change would split its huge pages */
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    return mprotect((void *)(uintptr_t)mf->data, (mf->size + page - 1) / page * page,
+                    writable ? PROT_READ | PROT_WRITE : PROT_READ);
+}
+
 slm_mapped_file *slm_mapped_file_open(const char *path, slm_error *err)
 {
     int mode = weight_memory_mode();

@@ -51,6 +51,11 @@ bool slm_mapped_file_damaged(const slm_mapped_file *mf);
  * the mapping is damaged. Costs one stat(). */
 bool slm_mapped_file_changed(const slm_mapped_file *mf);
 
+/* A private copy is read-only once read. A loader that rewrites tensors in place (Q4_0
+ * regrouped for the active kernels, model_load.c) makes it writable for that, then
+ * read-only again. -1 (errno set) for a mapping of the file, which is never written. */
+int slm_mapped_file_set_writable(slm_mapped_file *mf, bool writable);
+
 /* Drops pages [offset, offset+len) of the mapping from this process (after the tensor
  * living there was repacked into memory of our own). The range is shrunk to whole pages. */
 void slm_mapped_file_release(slm_mapped_file *mf, size_t offset, size_t len);

@@ -14,7 +14,8 @@
 static const enum slm_type all_types[] = {
     SLM_TYPE_F32,  SLM_TYPE_F16,  SLM_TYPE_BF16, SLM_TYPE_Q4_0, SLM_TYPE_Q4_1,
     SLM_TYPE_Q5_0, SLM_TYPE_Q5_1, SLM_TYPE_Q8_0, SLM_TYPE_Q8_1, SLM_TYPE_Q2_K,
-    SLM_TYPE_Q3_K, SLM_TYPE_Q4_K, SLM_TYPE_Q5_K, SLM_TYPE_Q6_K, SLM_TYPE_Q8_K};
+    SLM_TYPE_Q3_K, SLM_TYPE_Q4_K, SLM_TYPE_Q5_K, SLM_TYPE_Q6_K, SLM_TYPE_Q8_K,
+    SLM_TYPE_Q4_0_R16, SLM_TYPE_Q8_0_R16};
 
 /* nine K-quant super-blocks; for the 32-element types 517 blocks, one past the rows that
  * the x86 Q4_0 decode handles with its table (129 groups of 4 and a tail block) */
@@ -24,6 +25,10 @@ static const enum slm_type all_types[] = {
 
 static int64_t lengths_for(uint32_t block_size, int64_t out[5])
 {
+    if (block_size == 512) {
+        out[0] = 512, out[1] = 2048, out[2] = 16384;
+        return 3;
+    }
     if (block_size == 256) {
         out[0] = 256, out[1] = 512, out[2] = 2304;
         return 3;

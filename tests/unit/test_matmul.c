@@ -11,14 +11,14 @@
 #include "test_quant_util.h"
 #include "util/cleanup.h"
 
-#define N_IN 768   /* three K-quant super-blocks */
+#define N_IN 1536  /* six K-quant super-blocks, three Q4_0_R16 groups */
 #define N_OUT 83   /* not a multiple of any chunk or tile */
 #define MAX_TOK 40 /* past the BLAS threshold */
 
 static const enum slm_type weight_types[] = {
     SLM_TYPE_F32,  SLM_TYPE_F16,  SLM_TYPE_BF16, SLM_TYPE_Q4_0, SLM_TYPE_Q4_1,
     SLM_TYPE_Q5_0, SLM_TYPE_Q5_1, SLM_TYPE_Q8_0, SLM_TYPE_Q2_K, SLM_TYPE_Q3_K,
-    SLM_TYPE_Q4_K, SLM_TYPE_Q5_K, SLM_TYPE_Q6_K};
+    SLM_TYPE_Q4_K, SLM_TYPE_Q5_K, SLM_TYPE_Q6_K, SLM_TYPE_Q4_0_R16};
 
 static const int token_counts[] = {1, 2, 3, 4, 5, 8, 13, 32, 40};
 

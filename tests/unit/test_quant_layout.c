@@ -325,6 +325,61 @@ static void test_float_types(void)
     CHECK(slm_f32_to_bf16(1.0f + 0x1p-8f) == 0x3F80); /* tie to even */
 }
 
+/* Q4_0 regrouped by sixteen blocks: the byte positions the format promises, the same
+ * values as the file layout, and the same dot product (bit for bit, through the generic
+ * kernels) with activations packed the matching way, whose -8 * sum terms are checked
+ * by hand. */
+static void test_q4_0_r16(void)
+{
+    block_q4_0 blocks[QR16_BLOCKS];
+    for (int b = 0; b < QR16_BLOCKS; b++) {
+        blocks[b].d = (uint16_t)(b % 2 ? H_0_5 : H_MINUS_2);
+        for (int i = 0; i < QK4_0 / 2; i++)
+            blocks[b].qs[i] = (uint8_t)(17 * b + 5 * i + 3);
+    }
+    block_q4_0_r16 g;
+    static_assert(sizeof(g) == sizeof(blocks), "regrouping keeps the size");
+    memcpy(&g, blocks, sizeof(g));
+    slm_q4_0_regroup_r16(&g, 1);
+    bool placed = true;
+    for (int b = 0; b < QR16_BLOCKS; b++) {
+        placed = placed && g.d[b] == blocks[b].d;
+        for (int k = 0; k < 4; k++)
+            for (int j = 0; j < 4; j++)
+                placed = placed && g.qs[64 * k + 4 * b + j] == blocks[b].qs[4 * k + j];
+    }
+    CHECKF(placed, "Q4_0_R16: bytes not where the layout puts them");
+    float want[QK_R16], got[QK_R16];
+    slm_q4_0_to_float(blocks, want, QK_R16);
+    slm_q4_0_r16_to_float(&g, got, QK_R16);
+    check_values("Q4_0_R16 to_float", got, want, QK_R16);
+
+    float x[QK_R16];
+    for (int i = 0; i < QK_R16; i++)
+        x[i] = (float)((i * 37) % 23) - 11.0f + (float)(i % 32) * 0.25f;
+    block_q8_0 xb[QR16_BLOCKS];
+    block_q8_0_r16 xg;
+    slm_q8_0_from_float(x, xb, QK_R16);
+    slm_q8_0_r16_from_float(x, &xg, QK_R16);
+    bool sums = true, lanes = true;
+    for (int b = 0; b < QR16_BLOCKS; b++) {
+        int sum = 0;
+        for (int i = 0; i < QK8_0; i++)
+            sum += xb[b].qs[i];
+        sums = sums && xg.sum8[b] == -8 * sum && xg.d[b] == slm_fp16_to_f32(xb[b].d);
+        for (int k = 0; k < 4; k++)
+            for (int j = 0; j < 4; j++)
+                lanes = lanes && xg.qs[64 * k + 4 * b + j] == xb[b].qs[4 * k + j] &&
+                        xg.qs[256 + 64 * k + 4 * b + j] == xb[b].qs[16 + 4 * k + j];
+    }
+    CHECKF(sums, "Q8_0_R16: scale or -8 * sum term wrong");
+    CHECKF(lanes, "Q8_0_R16: quants not where the layout puts them");
+    float file_dot, r16_dot;
+    slm_q4_0_vec_dot(QK_R16, &file_dot, blocks, xb);
+    slm_q4_0_r16_vec_dot(QK_R16, &r16_dot, &g, &xg);
+    CHECKF(file_dot == r16_dot, "Q4_0_R16 vec_dot %.9g, Q4_0 %.9g", r16_dot, file_dot);
+}
+
 int main(void)
 {
     test_q4_0();
@@ -340,5 +395,6 @@ int main(void)
     test_q5_K();
     test_q6_K();
     test_float_types();
+    test_q4_0_r16();
     return test_report();
 }

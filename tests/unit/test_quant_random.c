@@ -37,6 +37,8 @@ static const struct {
     {SLM_TYPE_Q4_K, 0.0865},  /* [0.0720] */
     {SLM_TYPE_Q3_K, 0.18},    /* [0.151] */
     {SLM_TYPE_Q2_K, 0.36},    /* [0.298] */
+    {SLM_TYPE_Q4_0_R16, 0.103}, /* Q4_0's blocks, regrouped */
+    {SLM_TYPE_Q8_0_R16, 0.0064}, /* Q8_0's */
 };
 
 static double round_trip(const struct slm_type_traits *tr, enum slm_type t, const float *x,
@@ -88,7 +90,7 @@ static const struct {
     {SLM_TYPE_Q8_0, 5e-3}, {SLM_TYPE_Q5_0, 0.02}, {SLM_TYPE_Q5_1, 0.02},
     {SLM_TYPE_Q4_0, 0.04}, {SLM_TYPE_Q4_1, 0.04}, {SLM_TYPE_Q6_K, 0.01},
     {SLM_TYPE_Q5_K, 0.02}, {SLM_TYPE_Q4_K, 0.04}, {SLM_TYPE_Q3_K, 0.08},
-    {SLM_TYPE_Q2_K, 0.15},
+    {SLM_TYPE_Q2_K, 0.15}, {SLM_TYPE_Q4_0_R16, 0.04},
 };
 
 static void test_vec_dot(void)
@@ -145,13 +147,13 @@ static void test_vec_dot(void)
  * zeros, finite blocks stay finite. */
 static void test_degenerate_blocks(void)
 {
-    float x[256], y[256];
-    unsigned char q[256 * sizeof(float)]; /* the largest row: 256 F32 */
+    float x[512], y[512];
+    unsigned char q[512 * sizeof(float)]; /* the largest row: 512 F32 */
     for (enum slm_type t = 0; t < SLM_TYPE_COUNT; t++) {
         const struct slm_type_traits *tr = slm_traits_generic(t);
         if (!tr || !tr->from_float)
             continue;
-        int n = 256;
+        int n = tr->block_size > 256 ? (int)tr->block_size : 256; /* the R16 layouts: 512 */
         memset(x, 0, sizeof(x));
         tr->from_float(x, q, n);
         tr->to_float(q, y, n);

@@ -25,6 +25,12 @@ int main(void)
     CHECK(!slm_type_known(4));
     CHECK(!slm_type_known(SLM_TYPE_COUNT));
     CHECK(!slm_type_known(0xffffffffu));
+    /* the layouts slmd makes in memory are no file type, nor a name `slm quantize` takes */
+    enum slm_type parsed;
+    CHECK(!slm_type_known(SLM_TYPE_Q4_0_R16) && !slm_type_known(SLM_TYPE_Q8_0_R16));
+    CHECK(!slm_type_from_name("Q4_0_R16", &parsed));
+    CHECK(slm_type_block_size(SLM_TYPE_Q4_0_R16) == 512 &&
+          slm_type_block_bytes(SLM_TYPE_Q4_0_R16) == 16 * 18);
 
     /* Block geometry is the file format (GGUF / ggml-common.h). */
     static const struct {

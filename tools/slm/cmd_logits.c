@@ -1,6 +1,7 @@
-/* slm logits -m MODEL --tokens "ID ..." -o FILE [--pooled] [-t N]
+/* slm logits -m MODEL --tokens "ID ..." -o FILE [--pooled] [--stepwise] [-t N]
  * Decoders: n_tokens x n_vocab floats (one forward pass over all tokens, logits for
- * every position). Encoders: the head's output, or hidden states / the pooled vector. */
+ * every position; --stepwise: one pass per token through the KV cache, as generation
+ * runs). Encoders: the head's output, or hidden states / the pooled vector. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +15,12 @@ SLM_DEFINE_CLEANUP(slm_pool, slm_pool_free)
 SLM_DEFINE_CLEANUP(slm_kv_cache, slm_kv_cache_free)
 SLM_DEFINE_CLEANUP(slm_forward_ctx, slm_forward_ctx_free)
 
-#define USAGE "usage: slm logits -m MODEL --tokens \"ID ...\" -o FILE [--pooled] [-t THREADS]"
+#define USAGE                                                                              \
+    "usage: slm logits -m MODEL --tokens \"ID ...\" -o FILE [--pooled] [--stepwise] "        \
+    "[-t THREADS]"
 
 static int decoder_logits(slm_model *model, slm_pool *pool, const int32_t *ids, size_t n,
-                          float **out, size_t *n_floats, slm_error *err)
+                          bool stepwise, float **out, size_t *n_floats, slm_error *err)
 {
     const struct slm_model_info *info = slm_model_info(model);
     _cleanup_(slm_kv_cache_freep) slm_kv_cache *kv =
@@ -38,11 +41,14 @@ static int decoder_logits(slm_model *model, slm_pool *pool, const int32_t *ids, 
         pos[i] = (uint32_t)i;
         want[i] = true;
     }
-    struct slm_batch b = {.n_tokens = (uint32_t)n, .tokens = ids, .pos = pos, .slot = slot,
-                          .want_logits = want};
-    if (slm_decode(ctx, kv, pool, &b, logits, err) < 0) {
-        free(logits);
-        return -1;
+    size_t step = stepwise ? 1 : n;
+    for (size_t i = 0; i < n; i += step) {
+        struct slm_batch b = {.n_tokens = (uint32_t)step, .tokens = ids + i, .pos = pos + i,
+                              .slot = slot + i, .want_logits = want + i};
+        if (slm_decode(ctx, kv, pool, &b, logits + i * info->n_vocab, err) < 0) {
+            free(logits);
+            return -1;
+        }
     }
     *out = logits;
     *n_floats = n * info->n_vocab;
@@ -89,11 +95,12 @@ int cmd_logits(int argc, char **argv)
                                          {"tokens", required_argument, NULL, 'T'},
                                          {"output", required_argument, NULL, 'o'},
                                          {"pooled", no_argument, NULL, 'P'},
+                                         {"stepwise", no_argument, NULL, 'S'},
                                          {"threads", required_argument, NULL, 't'},
                                          {"help", no_argument, NULL, 'h'},
                                          {0}};
     const char *model_path = NULL, *tokens = NULL, *out_path = NULL;
-    bool pooled = false;
+    bool pooled = false, stepwise = false;
     long long threads = 0;
     int c;
     while ((c = getopt_long(argc, argv, "m:o:t:h", opts, NULL)) != -1) {
@@ -102,6 +109,7 @@ int cmd_logits(int argc, char **argv)
         case 'T': tokens = optarg; break;
         case 'o': out_path = optarg; break;
         case 'P': pooled = true; break;
+        case 'S': stepwise = true; break;
         case 't':
             if (!cli_parse_int(optarg, 0, 256, &threads))
                 return cli_usage("-t: expected a thread count from 0 to 256");
@@ -129,8 +137,9 @@ int cmd_logits(int argc, char **argv)
     int r = info->kind == SLM_MODEL_DECODER
                 ? (pooled ? slm_errorf(&err, SLM_ERR_INVALID, "--pooled is for embedding "
                                        "models")
-                          : decoder_logits(model, pool, ids, n, &out, &count, &err))
-                : encoder_outputs(model, pool, ids, n, pooled, &out, &count, &err);
+                          : decoder_logits(model, pool, ids, n, stepwise, &out, &count, &err))
+                : stepwise ? slm_errorf(&err, SLM_ERR_INVALID, "--stepwise is for decoders")
+                           : encoder_outputs(model, pool, ids, n, pooled, &out, &count, &err);
     if (r < 0)
         return cli_fail_err(&err);
     FILE *f = fopen(out_path, "wb");

@@ -30,6 +30,10 @@ enum slm_type {
     SLM_TYPE_I16 = 25,
     SLM_TYPE_I32 = 26,
     SLM_TYPE_BF16 = 30,
+    /* Layouts of our own, made in memory at load (quant/blocks.h); a file holding these
+     * numbers is refused like any unknown type. */
+    SLM_TYPE_Q4_0_R16 = 36,
+    SLM_TYPE_Q8_0_R16 = 37,
     SLM_TYPE_COUNT = 40 /* bound for tables indexed by type */
 };
 
