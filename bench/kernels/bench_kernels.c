@@ -257,7 +257,7 @@ static double time_matmul(slm_pool *pool, const struct matmul_case *mc, int64_t 
 
 static void bench_matmul(slm_pool *pool, int threads)
 {
-    /* Q4_0_R16: Q4_0 as the model loader regroups it for AVX-512 (model_load.c) */
+    /* Q4_0_R16: Q4_0 as the model loader regroups it for AVX2 and AVX-512 (model_load.c) */
     static const enum slm_type types[] = {SLM_TYPE_Q4_0, SLM_TYPE_Q4_0_R16, SLM_TYPE_Q8_0,
                                           SLM_TYPE_Q4_K, SLM_TYPE_Q5_K, SLM_TYPE_Q6_K,
                                           SLM_TYPE_F16};

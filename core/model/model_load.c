@@ -48,9 +48,9 @@ const char *tensor_name(char *buf, size_t cap, const char *fmt, ...)
 static const char *model_file(const slm_model *m) { return m->path; }
 
 /* Q4_0 matrices are regrouped by sixteen blocks (Q4_0_R16, quant/blocks.h) where the
- * active kernels have a tile for that layout (x86 AVX-512): their dots then convert and
- * scale sixteen block sums per instruction instead of four, which made prompt processing
- * and decode of a TinyLlama-shaped Q4_0 model faster (bench/README.md). Only in a private
+ * active kernels have a tile for that layout (x86 AVX2 and AVX-512): their dots then
+ * convert and scale a block sum per 32-bit lane, sixteen or eight blocks per instruction,
+ * which made prompt processing and decode of Q4_0 models faster (bench/README.md). Only in a private
  * copy of the file (a mapping of the page cache is never written), only for rows of whole
  * 512-element groups, and never for the embedding table, whose rows are read one at a
  * time. Returns the type the weight is used as. */

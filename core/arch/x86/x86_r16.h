@@ -12,8 +12,8 @@
 #ifndef SLM_ARCH_X86_R16_H
 #define SLM_ARCH_X86_R16_H
 
+#include "arch/x86/x86_r16_256.h"
 #include "arch/x86/x86_tiles512.h"
-#include "quant/quants.h"
 
 static inline void r16_unpack(const block_q4_0_r16 *g, __m512i q[8], __m512 *dw)
 {
@@ -42,17 +42,6 @@ static inline __m512 r16_accumulate(__m512 acc, __m512i sums, __m512 dw,
 {
     return _mm512_fmadd_ps(_mm512_cvtepi32_ps(sums), _mm512_mul_ps(dw, _mm512_loadu_ps(x->d)),
                            acc);
-}
-
-static inline void x86_q8_0_r16_from_float(const float *restrict src, void *restrict dst,
-                                           int64_t n)
-{
-    block_q8_0_r16 *g = dst;
-    for (int64_t k = 0; k < n / QK_R16; k++, src += QK_R16) {
-        block_q8_0 blocks[QR16_BLOCKS];
-        x86_q8_0_from_float(src, blocks, QK_R16);
-        slm_q8_0_r16_pack(blocks, &g[k]);
-    }
 }
 
 static inline float r16_row_dot(int64_t groups, const block_q4_0_r16 *w,

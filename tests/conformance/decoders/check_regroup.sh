@@ -1,7 +1,7 @@
 #!/bin/sh
 # check_regroup.sh SLM REFCMP — Q4_0 matrices whose rows are whole 512-element groups are
-# regrouped at load (Q4_0_R16) where the kernels have a tile for that layout (x86
-# AVX-512). The same file mapped (never regrouped) and through the generic kernels must
+# regrouped at load (Q4_0_R16) where the kernels have a tile for that layout (x86 AVX2
+# and AVX-512). The same file mapped (never regrouped) and through the generic kernels must
 # give the same logits up to float summation order, for a prompt in one pass (tiles) and
 # token by token (decode). Needs no reference data: the model is written by mkmodel.
 set -eu
@@ -15,7 +15,7 @@ rows=$(echo "$ids" | wc -w)
 
 level=$("$slm" info --cpu | sed -n 's/^kernels: *\([^ ]*\).*/\1/p')
 case "$level" in
-  avx512*)
+  avx2|avx512*)
     "$slm" info -m "$tmp/m.gguf" | grep -q "regrouped at load" ||
       { echo "FAIL: $level kernels but the Q4_0 matrices were not regrouped"; exit 1; } ;;
   *) echo "kernels '$level': no regrouping here, the comparison still runs" ;;
