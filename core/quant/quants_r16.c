@@ -8,12 +8,13 @@
  * byte i = 4k + j. */
 static inline int r16_pos(int b, int i) { return 64 * (i / 4) + 4 * b + i % 4; }
 
+/* Four-byte words, as the layout moves them (a model's worth is regrouped at load). */
 static void regroup_one(const block_q4_0 in[QR16_BLOCKS], block_q4_0_r16 *out)
 {
     for (int b = 0; b < QR16_BLOCKS; b++) {
         out->d[b] = in[b].d;
-        for (int i = 0; i < QK4_0 / 2; i++)
-            out->qs[r16_pos(b, i)] = in[b].qs[i];
+        for (int k = 0; k < QK4_0 / 8; k++)
+            memcpy(out->qs + r16_pos(b, 4 * k), in[b].qs + 4 * k, 4);
     }
 }
 
