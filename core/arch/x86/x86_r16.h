@@ -75,12 +75,7 @@ static inline void x86_q4_0_r16_vec_dot(int64_t n, float *restrict s, const void
                                      (const block_q4_0_r16 *)X512_ROW(w, w_stride, r), x); \
             return;                                                                        \
         }                                                                                  \
-        const block_q4_0_r16 *wr[R];                                                       \
-        const block_q8_0_r16 *xr[C];                                                       \
-        for (int r = 0; r < (R); r++)                                                      \
-            wr[r] = (const block_q4_0_r16 *)X512_ROW(w, w_stride, r < nr ? r : nr - 1);    \
-        for (int c = 0; c < (C); c++)                                                      \
-            xr[c] = (const block_q8_0_r16 *)X512_ROW(x, x_stride, c < nc ? c : nc - 1);    \
+        X86_TILE_ROWS(R, C, block_q4_0_r16, block_q8_0_r16)                                \
         __m512 acc[R][C];                                                                  \
         _Pragma("GCC unroll 8") for (int r = 0; r < (R); r++)                              \
             _Pragma("GCC unroll 8") for (int c = 0; c < (C); c++) acc[r][c] =             \
