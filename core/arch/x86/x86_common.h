@@ -63,6 +63,17 @@ static inline __m256i expand_bits_32(const uint8_t *p)
     return _mm256_cmpeq_epi8(_mm256_and_si256(v, bit), bit);
 }
 
+/* The float accumulators of an R x C tile of 512-bit kernels, zeroed; and at the end each
+ * summed across its lanes into out[c * out_stride + r] for the nr x nc part asked for. */
+#define X512_TILE_ACC(R, C)                                                                \
+    __m512 acc[R][C];                                                                      \
+    _Pragma("GCC unroll 8") for (int r = 0; r < (R); r++)                                  \
+        _Pragma("GCC unroll 8") for (int c = 0; c < (C); c++) acc[r][c] = _mm512_setzero_ps();
+#define X512_TILE_STORE()                                                                  \
+    for (int r = 0; r < nr; r++)                                                           \
+        for (int c = 0; c < nc; c++)                                                       \
+            out[(size_t)c * out_stride + (size_t)r] = _mm512_reduce_add_ps(acc[r][c]);
+
 /* acc + sum over groups of 4 of u8 * s8 (u in 0..255 unsigned, s signed), as int32x8.
  * AVX2 goes through int16 pair sums: exact as long as u * s pairs stay within int16,
  * which holds for every caller (u <= 63, or |u| <= 128 with |s| <= 127). */

@@ -14,6 +14,8 @@
 #include <immintrin.h>
 #include <stdint.h>
 
+#include "arch/x86/x86_common.h"
+
 #define X512F_ROW(T, base, stride, i) ((const T *)((const uint8_t *)(base) + (size_t)(i) * (stride)))
 
 /* 16 weights as floats, whole or the first bits of mask m (the rest zero) */
@@ -39,10 +41,7 @@
             wr[r] = X512F_ROW(T, w, w_stride, r < nr ? r : nr - 1);                        \
         for (int c = 0; c < (C); c++)                                                      \
             xr[c] = X512F_ROW(float, x, x_stride, c < nc ? c : nc - 1);                    \
-        __m512 acc[R][C];                                                                  \
-        _Pragma("GCC unroll 8") for (int r = 0; r < (R); r++)                              \
-            _Pragma("GCC unroll 8") for (int c = 0; c < (C); c++) acc[r][c] =             \
-                _mm512_setzero_ps();                                                       \
+        X512_TILE_ACC(R, C)                                                                \
         int64_t k = 0;                                                                     \
         for (; k + 16 <= n; k += 16) {                                                     \
             __m512 xv[C];                                                                  \
@@ -67,9 +66,7 @@
                     _mm512_fmadd_ps(wv, xv[c], acc[r][c]);                                 \
             }                                                                              \
         }                                                                                  \
-        for (int r = 0; r < nr; r++)                                                       \
-            for (int c = 0; c < nc; c++)                                                   \
-                out[(size_t)c * out_stride + (size_t)r] = _mm512_reduce_add_ps(acc[r][c]); \
+        X512_TILE_STORE()                                                                  \
     }
 
 #endif

@@ -127,10 +127,7 @@ static inline __attribute__((always_inline)) void q5_K_load512(const block_q5_K 
             wr[r] = (const wtype *)X512_K_ROW(w, w_stride, r < nr ? r : nr - 1);           \
         for (int c = 0; c < (C); c++)                                                      \
             xr[c] = (const block_q8_K *)X512_K_ROW(x, x_stride, c < nc ? c : nc - 1);     \
-        __m512 acc[R][C];                                                                  \
-        _Pragma("GCC unroll 8") for (int r = 0; r < (R); r++)                              \
-            _Pragma("GCC unroll 8") for (int c = 0; c < (C); c++) acc[r][c] =             \
-                _mm512_setzero_ps();                                                       \
+        X512_TILE_ACC(R, C)                                                                \
         for (int64_t i = 0; i < n / QK_K; i++) {                                           \
             __m512i xv[C][4];                                                              \
             __m256i bsums[C];                                                              \
@@ -157,9 +154,7 @@ static inline __attribute__((always_inline)) void q5_K_load512(const block_q5_K 
                 }                                                                          \
             }                                                                              \
         }                                                                                  \
-        for (int r = 0; r < nr; r++)                                                       \
-            for (int c = 0; c < nc; c++)                                                   \
-                out[(size_t)c * out_stride + (size_t)r] = _mm512_reduce_add_ps(acc[r][c]); \
+        X512_TILE_STORE()                                                                  \
     }
 
 /* Q6_K quants of one 128-element half: q[0] = elements 0..63, q[1] = 64..127 (the low
@@ -198,10 +193,7 @@ static inline __attribute__((always_inline)) void q6_K_load_half512(const block_
             wr[r] = (const block_q6_K *)X512_K_ROW(w, w_stride, r < nr ? r : nr - 1);      \
         for (int c = 0; c < (C); c++)                                                      \
             xr[c] = (const block_q8_K *)X512_K_ROW(x, x_stride, c < nc ? c : nc - 1);     \
-        __m512 acc[R][C];                                                                  \
-        _Pragma("GCC unroll 8") for (int r = 0; r < (R); r++)                              \
-            _Pragma("GCC unroll 8") for (int c = 0; c < (C); c++) acc[r][c] =             \
-                _mm512_setzero_ps();                                                       \
+        X512_TILE_ACC(R, C)                                                                \
         for (int64_t i = 0; i < n / QK_K; i++) {                                           \
             __m512i xv[C][4];                                                              \
             __m256i bsums[C];                                                              \
@@ -231,9 +223,7 @@ static inline __attribute__((always_inline)) void q6_K_load_half512(const block_
                 }                                                                          \
             }                                                                              \
         }                                                                                  \
-        for (int r = 0; r < nr; r++)                                                       \
-            for (int c = 0; c < nc; c++)                                                   \
-                out[(size_t)c * out_stride + (size_t)r] = _mm512_reduce_add_ps(acc[r][c]); \
+        X512_TILE_STORE()                                                                  \
     }
 
 #endif

@@ -76,10 +76,7 @@ static inline void x86_q4_0_r16_vec_dot(int64_t n, float *restrict s, const void
             return;                                                                        \
         }                                                                                  \
         X86_TILE_ROWS(R, C, block_q4_0_r16, block_q8_0_r16)                                \
-        __m512 acc[R][C];                                                                  \
-        _Pragma("GCC unroll 8") for (int r = 0; r < (R); r++)                              \
-            _Pragma("GCC unroll 8") for (int c = 0; c < (C); c++) acc[r][c] =             \
-                _mm512_setzero_ps();                                                       \
+        X512_TILE_ACC(R, C)                                                                \
         for (int64_t g = 0; g < n / QK_R16; g++) {                                         \
             _Pragma("GCC unroll 8") for (int r = 0; r < (R); r++)                          \
             {                                                                              \
@@ -90,9 +87,7 @@ static inline void x86_q4_0_r16_vec_dot(int64_t n, float *restrict s, const void
                     r16_accumulate(acc[r][c], r16_block_sums(q, &xr[c][g]), dw, &xr[c][g]); \
             }                                                                              \
         }                                                                                  \
-        for (int r = 0; r < nr; r++)                                                       \
-            for (int c = 0; c < nc; c++)                                                   \
-                out[(size_t)c * out_stride + (size_t)r] = _mm512_reduce_add_ps(acc[r][c]); \
+        X512_TILE_STORE()                                                                  \
     }
 
 #endif

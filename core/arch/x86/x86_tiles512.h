@@ -155,10 +155,7 @@ static inline float q8_0_tail_block(const block_q8_0 *w, const block_q8_0 *x)
             wr[r] = X512_ROW(w, w_stride, r < nr ? r : nr - 1);                            \
         for (int c = 0; c < (C); c++)                                                      \
             xr[c] = X512_ROW(x, x_stride, c < nc ? c : nc - 1);                            \
-        __m512 acc[R][C];                                                                  \
-        _Pragma("GCC unroll 8") for (int r = 0; r < (R); r++)                              \
-            _Pragma("GCC unroll 8") for (int c = 0; c < (C); c++) acc[r][c] =             \
-                _mm512_setzero_ps();                                                       \
+        X512_TILE_ACC(R, C)                                                                \
         const __m512i eight = _mm512_set1_epi8(8);                                         \
         int64_t groups = n / QK4_0 / X4_BLOCKS;                                            \
         for (int64_t g = 0; g < groups; g++) {                                             \
@@ -216,10 +213,7 @@ static inline float q8_0_tail_block(const block_q8_0 *w, const block_q8_0 *x)
             wr[r] = X512_ROW(w, w_stride, r < nr ? r : nr - 1);                            \
         for (int c = 0; c < (C); c++)                                                      \
             xr[c] = X512_ROW(x, x_stride, c < nc ? c : nc - 1);                            \
-        __m512 acc[R][C];                                                                  \
-        _Pragma("GCC unroll 8") for (int r = 0; r < (R); r++)                              \
-            _Pragma("GCC unroll 8") for (int c = 0; c < (C); c++) acc[r][c] =             \
-                _mm512_setzero_ps();                                                       \
+        X512_TILE_ACC(R, C)                                                                \
         const __m512i flip = _mm512_set1_epi8((char)0x80);                                 \
         int64_t groups = n / QK8_0 / X4_BLOCKS;                                            \
         for (int64_t g = 0; g < groups; g++) {                                             \
